@@ -1,0 +1,69 @@
+/* board.h: facts about the device for GET /api/status (CONTRACT.md section 5).
+ *
+ * Read fresh on every call (uptime and memory change), into caller-owned
+ * storage of fixed size. Two boards exist:
+ *  - Linux (board_linux.c): /proc, /sys, the device tree or DMI, getifaddrs().
+ *  - fake (board_fake.c): fixed values, for tests and screenshots that must not
+ *    depend on the machine they run on. The environment variable
+ *    GATEHOUSE_BOARD=fake selects it at run time; its model says "(fake)", so a
+ *    status page never passes it off as a real device.
+ * Nothing here knows about HTTP. */
+#ifndef GH_BOARD_H
+#define GH_BOARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "budget.h"
+#include "gh_error.h"
+
+struct board_iface {
+    char name[GH_BOARD_IFNAME_MAX];
+    char mac[18];                                  /* "02:00:00:00:00:01", "" when none */
+    int up;                                        /* administratively up and running */
+    int naddrs;
+    char addrs[GH_BOARD_MAX_ADDRS][GH_BOARD_ADDR_MAX]; /* "192.0.2.1/24", "2001:db8::1/64" */
+};
+
+struct board_facts {
+    char model[GH_BOARD_TEXT_MAX];                 /* "unknown" when the board does not say */
+    char serial[GH_BOARD_TEXT_MAX];                /* "" when not readable */
+    char firmware_version[GH_BOARD_VERSION_MAX];   /* Gatehouse's build version */
+    char os[GH_BOARD_VERSION_MAX];                 /* /etc/os-release PRETTY_NAME, or "" */
+    uint64_t uptime_s;
+    uint64_t mem_total_kb;
+    uint64_t mem_available_kb;
+    uint32_t load_x100[3];                         /* 1, 5, 15 minutes, times 100 */
+    int niface;
+    int iface_total;                               /* found; > niface when some were left out */
+    struct board_iface ifaces[GH_BOARD_MAX_IFACES];
+};
+
+/* The board in use: fake when GATEHOUSE_BOARD=fake, else Linux. Fields that
+ * cannot be read keep their "unknown" values; only a board that cannot be read
+ * at all (no /proc) is an error. */
+int board_read(struct board_facts *out, struct gh_error *err);
+
+int board_linux_read(struct board_facts *out, struct gh_error *err);
+int board_fake_read(struct board_facts *out, struct gh_error *err);
+
+/* ---- the Linux board's pieces, for tests with sample files ---- */
+
+/* Every file is read below root ("" for the real system), so a test points it
+ * at a folder holding proc/uptime, proc/meminfo, sys/class/dmi/id/..., etc.
+ * Interfaces are not read here. */
+int board_linux_read_files(const char *root, struct board_facts *out, struct gh_error *err);
+
+/* Parsers of the text of one file each; 0, or GH_E_INVALID when it does not
+ * look like that file. */
+int board_parse_uptime(const char *text, uint64_t *uptime_s);
+int board_parse_meminfo(const char *text, uint64_t *total_kb, uint64_t *available_kb);
+int board_parse_loadavg(const char *text, uint32_t load_x100[3]);
+/* PRETTY_NAME's value, unquoted, into out ("" when absent). */
+void board_parse_os_release(const char *text, char *out, size_t cap);
+
+struct ifaddrs;
+/* Group a getifaddrs() list by interface into out->ifaces. */
+void board_collect_ifaddrs(const struct ifaddrs *list, struct board_facts *out);
+
+#endif

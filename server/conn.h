@@ -1,0 +1,51 @@
+/* conn.h: what the server knows about one client connection.
+ *
+ * civetweb serves a connection on one worker thread from accept to close, so
+ * each of the GH_WORKERS workers owns one slot, handed to civetweb as the
+ * thread's user pointer (init_thread) and found again from a connection with
+ * mg_get_thread_pointer(). The TLS layer fills the identity at the handshake;
+ * the router caches the decision on it. Nothing here is allocated. */
+#ifndef GH_CONN_H
+#define GH_CONN_H
+
+#include <stdint.h>
+
+#include "budget.h"
+#include "certinfo.h"
+#include "certmap.h"
+#include "settings.h"
+
+enum gh_hs_state {
+    GH_HS_IDLE = 0,     /* no handshake yet on this slot */
+    GH_HS_STARTED,      /* ClientHello seen, bound to a trust generation */
+    GH_HS_VERIFIED,     /* a client certificate passed chain and policy checks */
+    GH_HS_REJECTED,     /* no or a failing certificate; reason says why */
+};
+
+struct gh_conn {
+    int index;                      /* worker number, for logs */
+    int hs_state;                   /* enum gh_hs_state */
+    char reason[24];                /* "no-certificate", "untrusted", "expired", ... */
+    char detail[128];               /* for people: what exactly failed */
+    int has_cert;                   /* id holds the client's certificate (even if rejected) */
+    struct cert_identity id;
+    struct gh_policy policy;        /* the settings in force when the handshake began */
+    uint32_t trust_gen;             /* config generation whose trust verified id */
+    uint32_t flash_gen;             /* ... and its flash generation, for the audit */
+    uint32_t decided_gen;           /* config generation whose table made `decision` */
+    struct certmap_decision decision;
+    int handshake_audited;          /* a refused handshake is logged once */
+    char peer[48];                  /* client address, for the audit trail */
+    int handshake_done;             /* civetweb's init_connection ran */
+    int crl_problem_active;         /* `crl = required` and no usable CRL: refuse */
+    char crl_problem[160];
+    char out[GH_RESPONSE_MAX];      /* this worker's answer buffer */
+};
+
+/* The worker slots; civetweb's init_thread callback hands them out. */
+struct gh_conn *conn_slot_for_thread(void);
+
+/* Forget everything about the previous connection on this slot. */
+void conn_reset(struct gh_conn *c);
+
+#endif

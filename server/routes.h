@@ -1,0 +1,23 @@
+/* routes.h: the one civetweb request handler. Every request goes the same way:
+ * identity (from the handshake) -> decision (certmap, cached per connection and
+ * table generation) -> authorization (authz) -> handler -> audit. */
+#ifndef GH_ROUTES_H
+#define GH_ROUTES_H
+
+#include <civetweb.h>
+
+#include "http.h"
+
+int routes_handle(struct mg_connection *mc, void *unused);
+
+/* The handlers (api_*.c, ui.c). Each returns the HTTP status it answered. */
+int api_whoami(struct gh_request *rq);
+int api_status(struct gh_request *rq);
+int api_certmap_get(struct gh_request *rq);
+int api_certmap_put(struct gh_request *rq);
+int api_audit(struct gh_request *rq);
+int api_settings_get(struct gh_request *rq);
+int api_settings_put(struct gh_request *rq);
+int ui_serve(struct gh_request *rq);
+
+#endif

@@ -1,0 +1,289 @@
+#include "serve.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <civetweb.h>
+
+#include "budget.h"
+#include "config.h"
+#include "conn.h"
+#include "flash.h"
+#include "keystore.h"
+#include "log.h"
+#include "routes.h"
+#include "tls.h"
+
+struct serve_args {
+    const char *flash_dir;
+    const char *defaults_dir;
+    int nlisten;
+    const char *listen[GH_MAX_LISTEN];
+    int use_syslog;
+    int verbose;
+};
+
+static WOLFSSL_CTX *ctx_;
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: gatehouse serve --flash DIR [--listen ADDR:PORT]... [--defaults DIR]\n"
+               "                       [--syslog] [--verbose]\n"
+               "  --listen defaults to 0.0.0.0:443; IPv6 as [::1]:8443 (at most %d)\n"
+               "  --defaults: read-only firmware defaults (certmap.ini used when the flash has none)\n",
+            GH_MAX_LISTEN);
+}
+
+static int parse_args(int argc, char **argv, struct serve_args *a)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        int has_val = i + 1 < argc;
+        if (!strcmp(o, "--flash") && has_val) {
+            a->flash_dir = argv[++i];
+        } else if (!strcmp(o, "--defaults") && has_val) {
+            a->defaults_dir = argv[++i];
+        } else if (!strcmp(o, "--listen") && has_val) {
+            if (a->nlisten == GH_MAX_LISTEN) {
+                fprintf(stderr, "gatehouse: at most %d --listen options\n", GH_MAX_LISTEN);
+                return -1;
+            }
+            a->listen[a->nlisten++] = argv[++i];
+        } else if (!strcmp(o, "--syslog")) {
+            a->use_syslog = 1;
+        } else if (!strcmp(o, "--verbose")) {
+            a->verbose = 1;
+        } else if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
+            usage(stdout);
+            return 1;
+        } else {
+            fprintf(stderr, "gatehouse: serve: unknown or incomplete option `%s`\n", o);
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (!a->flash_dir) {
+        fprintf(stderr, "gatehouse: serve: --flash DIR is required\n");
+        return -1;
+    }
+    if (a->nlisten == 0)
+        a->listen[a->nlisten++] = "0.0.0.0:443";
+    return 0;
+}
+
+/* "127.0.0.1:8443" / "[::1]:8443" -> civetweb's "127.0.0.1:8443s,[::1]:8443s" */
+static int listening_ports(const struct serve_args *a, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (int i = 0; i < a->nlisten; i++) {
+        const char *l = a->listen[i];
+        const char *colon = strrchr(l, ':');
+        char *end;
+        long port = colon ? strtol(colon + 1, &end, 10) : -1;
+        if (!colon || colon == l || *end || port < 1 || port > 65535 ||
+            (l[0] == '[' && colon[-1] != ']')) {
+            fprintf(stderr, "gatehouse: --listen `%s`: expected ADDR:PORT, e.g. 127.0.0.1:8443 or [::1]:8443\n", l);
+            return -1;
+        }
+        int w = snprintf(out + n, cap - n, "%s%ss", n ? "," : "", l);
+        if (w < 0 || (size_t)w >= cap - n)
+            return -1;
+        n += (size_t)w;
+    }
+    return 0;
+}
+
+/* ---- civetweb callbacks ---- */
+
+static int on_external_ssl_ctx(void **ssl_ctx, void *user)
+{
+    (void)user;
+    *ssl_ctx = ctx_;
+    return 1;   /* civetweb must not touch it */
+}
+
+static void *on_init_thread(const struct mg_context *ctx, int type)
+{
+    (void)ctx;
+    if (type != 1)
+        return NULL;   /* only workers serve connections */
+    struct gh_conn *c = conn_slot_for_thread();
+    if (!c)
+        gh_log(GH_LOG_ERR, "more worker threads than connection slots (GH_WORKERS)");
+    return c;
+}
+
+static int on_init_connection(const struct mg_connection *mc, void **conn_data)
+{
+    struct gh_conn *c = mg_get_thread_pointer(mc);
+    (void)conn_data;
+    if (c)
+        c->handshake_done = 1;
+    return 0;
+}
+
+static void on_connection_close(const struct mg_connection *mc)
+{
+    struct gh_conn *c = mg_get_thread_pointer(mc);
+    if (!c)
+        return;
+    tls_connection_ends(c, c->handshake_done);
+    conn_reset(c);
+}
+
+/* Errors civetweb answers itself (a malformed request line, headers too
+ * large): same look as ours, and no server version. */
+static int on_http_error(struct mg_connection *mc, int status, const char *msg)
+{
+    const struct mg_request_info *ri = mg_get_request_info(mc);
+    int api = ri && ri->local_uri && strncmp(ri->local_uri, "/api/", 5) == 0;
+    http_error(mc, status, api, NULL, msg && *msg ? msg : mg_get_response_code_text(mc, status), NULL, 0);
+    return 0;
+}
+
+static int on_log_message(const struct mg_connection *mc, const char *msg)
+{
+    (void)mc;
+    gh_log(GH_LOG_DEBUG, "civetweb: %s", msg);
+    return 1;
+}
+
+static int fail(struct gh_error *err)
+{
+    char line[400];
+    gh_error_format(err, line, sizeof line);
+    fprintf(stderr, "gatehouse: %s\n", line);
+    return 1;
+}
+
+static char server_pem_[GH_TRUST_MAX_BYTES];
+
+int serve_main(int argc, char **argv)
+{
+    struct serve_args a;
+    struct gh_error err;
+    static struct gh_flash flash, defaults;
+    struct gh_keystore ks;
+    char ports[GH_MAX_LISTEN * 64];
+    int rc = parse_args(argc, argv, &a);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    if (listening_ports(&a, ports, sizeof ports))
+        return 2;
+    gh_log_open(a.use_syslog, a.verbose);
+    gh_error_clear(&err);
+
+    /* Signals: the main thread waits for them; workers never see them. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (flash_open_dir(&flash, a.flash_dir, NULL, &err))
+        return fail(&err);
+    if (a.defaults_dir && flash_open_dir(&defaults, a.defaults_dir, NULL, &err))
+        return fail(&err);
+    if (tls_global_init(&err))
+        return fail(&err);
+    if (config_init(&flash, a.defaults_dir ? &defaults : NULL, &err))
+        return fail(&err);
+
+    size_t len = 0;
+    rc = flash_read(&flash, "server.pem", server_pem_, sizeof server_pem_, &len, &err);
+    if (rc == GH_E_NOTFOUND) {
+        gh_error_clear(&err);
+        rc = gh_error_set(&err, GH_E_INVALID, "server.pem: missing (the server's certificate)");
+    }
+    if (rc || tls_ctx_create(&ctx_, server_pem_, len, &err))
+        return fail(&err);
+    {
+        const struct gh_config *cfg = config_acquire();
+        char uri[sizeof cfg->settings.server_key];
+        snprintf(uri, sizeof uri, "%s", cfg->settings.server_key);
+        config_release(cfg);
+        if (keystore_open(&ks, uri, &flash, a.flash_dir, &err) || keystore_attach(&ks, ctx_, &err))
+            return fail(&err);
+    }
+
+    char workers[16], backlog[16], req_to[16], ka_to[16];
+    snprintf(workers, sizeof workers, "%d", GH_WORKERS);
+    snprintf(backlog, sizeof backlog, "%d", GH_LISTEN_BACKLOG);
+    snprintf(req_to, sizeof req_to, "%d", GH_REQUEST_TIMEOUT_MS);
+    snprintf(ka_to, sizeof ka_to, "%d", GH_KEEPALIVE_TIMEOUT_MS);
+    const char *options[] = {
+        "listening_ports", ports,
+        "num_threads", workers,
+        "listen_backlog", backlog,
+        "connection_queue", backlog,
+        "request_timeout_ms", req_to,
+        "keep_alive_timeout_ms", ka_to,
+        "enable_keep_alive", "yes",
+        "linger_timeout_ms", "0",
+        "decode_url", "yes",
+        "ssl_default_verify_paths", "no",   /* belt and braces: we own the CTX anyway */
+        NULL};
+    struct mg_callbacks cb;
+    memset(&cb, 0, sizeof cb);
+    cb.external_ssl_ctx = on_external_ssl_ctx;
+    cb.init_thread = on_init_thread;
+    cb.init_connection = on_init_connection;
+    cb.connection_close = on_connection_close;
+    cb.http_error = on_http_error;
+    cb.log_message = on_log_message;
+
+    struct mg_init_data init = {&cb, NULL, options};
+    struct mg_error_data mge;
+    char mgmsg[256] = "";
+    memset(&mge, 0, sizeof mge);
+    mge.text = mgmsg;
+    mge.text_buffer_size = sizeof mgmsg;
+    struct mg_context *mg = mg_start2(&init, &mge);
+    if (!mg) {
+        fprintf(stderr, "gatehouse: cannot serve on %s: %s\n", ports, mgmsg[0] ? mgmsg : "civetweb failed to start");
+        return 1;
+    }
+    mg_set_request_handler(mg, "/", routes_handle, NULL);
+    {
+        const struct gh_config *cfg = config_acquire();
+        gh_log(GH_LOG_INFO, "serving https on %s (flash %s, generation %u): %u mappings%s, CRL %s%s%s",
+               ports, a.flash_dir, cfg->flash_generation, cfg->table.count,
+               cfg->table_is_default ? " (firmware default table)" : "",
+               cfg->crl_loaded ? "loaded" : "absent", cfg->crl_problem[0] ? ": " : "", cfg->crl_problem);
+        config_release(cfg);
+    }
+
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&sigs, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            struct gh_error rerr;
+            if (config_reload(&rerr) != 0) {
+                char line[400];
+                gh_error_format(&rerr, line, sizeof line);
+                gh_log(GH_LOG_ERR, "reload refused, the active configuration stays: %s", line);
+            }
+            continue;
+        }
+        gh_log(GH_LOG_INFO, "signal %d: finishing requests in flight, then exiting", sig);
+        break;
+    }
+    mg_stop(mg);
+    keystore_close(&ks);
+    tls_ctx_free(ctx_);
+    config_shutdown();
+    flash_close(&flash);
+    if (a.defaults_dir)
+        flash_close(&defaults);
+    tls_global_cleanup();
+    return 0;
+}

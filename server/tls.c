@@ -1,0 +1,404 @@
+#include "tls.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <wolfssl/wolfcrypt/error-crypt.h>
+#include <wolfssl/error-ssl.h>
+
+#include <civetweb.h>
+
+#include "audit.h"
+#include "config.h"
+#include "conn.h"
+#include "log.h"
+
+/* TLS 1.3 suites first; TLS 1.2 only with ECDHE and an AEAD. */
+static const char cipher_list[] =
+    "TLS13-AES128-GCM-SHA256:TLS13-AES256-GCM-SHA384:TLS13-CHACHA20-POLY1305-SHA256:"
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305";
+
+static void err_text(int code, char *buf, size_t cap)
+{
+    char s[WOLFSSL_MAX_ERROR_SZ];
+    wolfSSL_ERR_error_string_n((unsigned long)code, s, sizeof s);
+    snprintf(buf, cap, "%s (%d)", s, code);
+}
+
+int tls_global_init(struct gh_error *err)
+{
+    if (wolfSSL_Init() != WOLFSSL_SUCCESS)
+        return gh_error_set(err, GH_E_INTERNAL, "wolfSSL_Init failed");
+    return 0;
+}
+
+void tls_global_cleanup(void)
+{
+    wolfSSL_Cleanup();
+}
+
+/* ---- the verdict words: what the 403 page, the audit log and tests say ---- */
+
+static const char *reason_for(int code)
+{
+    switch (code) {
+    case ASN_AFTER_DATE_E:
+        return "expired";
+    case ASN_BEFORE_DATE_E:
+        return "not-yet-valid";
+    case CRL_CERT_REVOKED:
+        return "revoked";
+    case CRL_MISSING:
+    case CRL_CERT_DATE_ERR:
+        return "revocation-unknown";
+    case ASN_NO_SIGNER_E:
+    case ASN_SELF_SIGNED_E:
+    case ASN_PATHLEN_INV_E:
+    case ASN_PATHLEN_SIZE_E:
+        return "untrusted";
+    case MAX_CHAIN_ERROR:
+        return "chain-too-deep";
+    case EXTKEYUSE_AUTH_E:      /* EKU without clientAuth */
+    case ASN_VERSION_E:         /* X.509 v1 */
+        return "policy";
+    default:
+        return "bad-certificate";
+    }
+}
+
+static void reject(struct gh_conn *cn, const char *reason, const char *detail)
+{
+    if (cn->hs_state == GH_HS_REJECTED)
+        return;   /* the first failure is the one to tell */
+    cn->hs_state = GH_HS_REJECTED;
+    snprintf(cn->reason, sizeof cn->reason, "%s", reason);
+    snprintf(cn->detail, sizeof cn->detail, "%s", detail);
+}
+
+int tls_policy_check(const struct cert_identity *id, const struct gh_policy *p, int is_leaf,
+                     char *detail, size_t cap)
+{
+    if (id->version != 3) {
+        snprintf(detail, cap, "X.509 version %d certificate (only version 3 is accepted)", id->version);
+        return GH_E_INVALID;
+    }
+    if (id->sig_sha1 && !p->allow_sha1) {
+        snprintf(detail, cap, "signed with SHA-1 (gatehouse.ini: allow_sha1 = false)");
+        return GH_E_INVALID;
+    }
+    if (id->key_type == GH_KEY_RSA && id->key_bits < p->min_rsa_bits) {
+        snprintf(detail, cap, "RSA key of %d bits (gatehouse.ini: min_rsa_bits = %d)", id->key_bits,
+                 p->min_rsa_bits);
+        return GH_E_INVALID;
+    }
+    if (id->key_type == GH_KEY_EC && id->key_bits < p->min_ec_bits) {
+        snprintf(detail, cap, "EC key of %d bits (gatehouse.ini: min_ec_bits = %d)", id->key_bits,
+                 p->min_ec_bits);
+        return GH_E_INVALID;
+    }
+    if (is_leaf && id->has_eku && !id->eku_client_auth) {
+        snprintf(detail, cap, "its Extended Key Usage does not allow clientAuth");
+        return GH_E_INVALID;
+    }
+    return 0;
+}
+
+static struct gh_conn *conn_of(WOLFSSL *ssl)
+{
+    struct mg_connection *mc = ssl ? (struct mg_connection *)wolfSSL_get_app_data(ssl) : NULL;
+    return mc ? (struct gh_conn *)mg_get_thread_pointer(mc) : NULL;
+}
+
+static void audit_refused_handshake(struct gh_conn *cn)
+{
+    struct audit_record r;
+    if (cn->handshake_audited)
+        return;
+    cn->handshake_audited = 1;
+    memset(&r, 0, sizeof r);
+    r.kind = AUDIT_HANDSHAKE;
+    r.has_cert = (uint8_t)cn->has_cert;
+    if (cn->has_cert) {
+        memcpy(r.sha256, cn->id.sha256, 32);
+        snprintf(r.subject, sizeof r.subject, "%s", cn->id.subject);
+    }
+    snprintf(r.reason, sizeof r.reason, "%s", cn->reason);
+    snprintf(r.detail, sizeof r.detail, "%s", cn->detail);
+    snprintf(r.peer, sizeof r.peer, "%s", cn->peer);
+    r.generation = cn->flash_gen;
+    audit_add(&r);
+}
+
+/* Every certificate of the client's chain, top down, leaf last (wolfSSL's
+ * VERIFY_CB_ALL_CERTS). We decide with wolfSSL's verdict plus our policy. */
+static int on_verify(int preverify, WOLFSSL_X509_STORE_CTX *st)
+{
+    WOLFSSL *ssl = wolfSSL_X509_STORE_CTX_get_ex_data(st, wolfSSL_get_ex_data_X509_STORE_CTX_idx());
+    struct gh_conn *cn = conn_of(ssl);
+    int depth = st->error_depth;
+    int der_len = 0;
+    const unsigned char *der = st->current_cert ? wolfSSL_X509_get_der(st->current_cert, &der_len) : NULL;
+    char detail[sizeof cn->detail];
+    struct gh_error e;
+
+    if (!cn)
+        return 0;   /* not a connection we set up: refuse */
+    if (depth == 0 && der && der_len > 0) {
+        if (certinfo_from_der(der, (size_t)der_len, &cn->id, &e) == 0)
+            cn->has_cert = 1;
+        else if (preverify)
+            reject(cn, "bad-certificate", e.msg);
+    }
+    if (!preverify) {
+        char why[96];
+        err_text(st->error, why, sizeof why);
+        snprintf(detail, sizeof detail, "%s: %s", depth ? "a CA certificate of its chain" : "certificate", why);
+        reject(cn, reason_for(st->error), detail);
+    } else if (depth > cn->policy.max_depth) {
+        reject(cn, "chain-too-deep", "the chain is longer than gatehouse.ini allows (max_depth)");
+    } else if (der && der_len > 0) {
+        /* policy: the leaf fully, the CAs the client sent for key size and
+         * SHA-1 (a trust anchor's self-signature means nothing, and is not
+         * sent through here unless the client sends it) */
+        struct cert_identity *scratch = depth == 0 ? &cn->id : NULL;
+        static __thread struct cert_identity ca_id;   /* per worker, no stack blow-up */
+        if (!scratch && certinfo_from_der(der, (size_t)der_len, &ca_id, &e) == 0)
+            scratch = &ca_id;
+        if (scratch && !(depth > 0 && !strcmp(scratch->subject, scratch->issuer)) &&
+            tls_policy_check(scratch, &cn->policy, depth == 0, detail, sizeof detail) != 0) {
+            char msg[sizeof cn->detail];
+            snprintf(msg, sizeof msg, "%s%s", depth ? "a CA certificate of its chain: " : "", detail);
+            reject(cn, "policy", msg);
+        }
+    }
+    if (depth == 0 && cn->hs_state == GH_HS_STARTED && cn->has_cert)
+        cn->hs_state = GH_HS_VERIFIED;
+    if (depth == 0 && cn->hs_state == GH_HS_VERIFIED && cn->crl_problem_active) {
+        cn->hs_state = GH_HS_STARTED;
+        reject(cn, "revocation-unknown", cn->crl_problem);
+    }
+
+    if (cn->hs_state != GH_HS_REJECTED)
+        return 1;
+    /* In `reject = page` mode the handshake goes on and every request gets a
+     * readable 403, but only for the client's own certificate: overriding a
+     * failed CA certificate would make wolfSSL cache it as a trusted signer
+     * in the shared store (internal.c, "Adding CA from chain"). A CA
+     * certificate that merely does not chain to ca.pem never gets here as a
+     * failure: WOLFSSL_ALT_CERT_CHAINS skips it without caching it. */
+    if (cn->policy.reject == GH_REJECT_PAGE && depth == 0)
+        return 1;
+    audit_refused_handshake(cn);
+    return 0;
+}
+
+/* civetweb's request_info is not ready during the handshake: ask the socket. */
+static void peer_address(int fd, char *out, size_t cap)
+{
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof sa;
+    out[0] = '\0';
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&sa, &len) != 0)
+        return;
+    if (sa.ss_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, out, (socklen_t)cap);
+    else if (sa.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&sa)->sin6_addr, out, (socklen_t)cap);
+}
+
+/* ClientHello: bind this connection to the active generation's trust and
+ * policy. Runs before the server asks for the client's certificate. */
+static int on_client_hello(WOLFSSL *ssl, void *arg)
+{
+    struct gh_conn *cn = conn_of(ssl);
+    const struct gh_config *cfg;
+    int mode = WOLFSSL_VERIFY_PEER;
+    (void)arg;
+    if (!cn)
+        return 0;
+    if (cn->hs_state != GH_HS_IDLE)
+        return 1;   /* TLS 1.3 HelloRetryRequest: the second ClientHello */
+    peer_address(wolfSSL_get_fd(ssl), cn->peer, sizeof cn->peer);
+    cfg = config_acquire();
+    cn->policy = cfg->settings.policy;
+    cn->trust_gen = cfg->generation;
+    cn->flash_gen = cfg->flash_generation;
+    snprintf(cn->crl_problem, sizeof cn->crl_problem, "%s", cfg->crl_problem);
+    cn->crl_problem_active = cfg->crl_problem[0] != '\0';
+    int ok = wolfSSL_set1_verify_cert_store(ssl, cfg->store) == WOLFSSL_SUCCESS;
+    config_release(cfg);
+    if (!ok)
+        return 0;
+    if (cn->policy.reject == GH_REJECT_HANDSHAKE)
+        mode |= WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+    wolfSSL_set_verify(ssl, mode, on_verify);
+    cn->hs_state = GH_HS_STARTED;
+    return 1;
+}
+
+void tls_connection_ends(struct gh_conn *cn, int handshake_done)
+{
+    if (handshake_done)
+        return;
+    /* The handshake failed without our verify callback refusing: no
+     * certificate at all, a protocol or cipher mismatch, or a client that
+     * went away. Only the first is worth an audit record, and only when the
+     * client got as far as being asked for a certificate. */
+    if (cn->hs_state == GH_HS_STARTED && !cn->has_cert) {
+        reject(cn, "no-certificate", "the client sent no certificate");
+        audit_refused_handshake(cn);
+    }
+}
+
+int tls_ctx_create(WOLFSSL_CTX **out, const char *pem, size_t len, struct gh_error *err)
+{
+    char why[128];
+    int rc;
+    static const int groups[] = {WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1, WOLFSSL_ECC_SECP384R1};
+    WOLFSSL_CTX *ctx = wolfSSL_CTX_new(wolfSSLv23_server_method());
+    if (!ctx)
+        return gh_error_set(err, GH_E_NOMEM, "cannot create the TLS context (out of memory)");
+    if (wolfSSL_CTX_SetMinVersion(ctx, WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_set_cipher_list(ctx, cipher_list) != WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_set_groups(ctx, (int *)groups, 3) != WOLFSSL_SUCCESS) {
+        wolfSSL_CTX_free(ctx);
+        return gh_error_set(err, GH_E_INTERNAL, "wolfSSL refused the protocol, cipher or group settings");
+    }
+    /* No resumption: every connection presents its certificate again. */
+    wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_OFF);
+    wolfSSL_CTX_NoTicketTLSv12(ctx);
+    wolfSSL_CTX_no_ticket_TLSv13(ctx);
+    wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER | WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT, on_verify);
+    wolfSSL_CTX_set_cert_cb(ctx, on_client_hello, NULL);
+
+    rc = wolfSSL_CTX_use_certificate_chain_buffer(ctx, (const unsigned char *)pem, (long)len);
+    if (rc != WOLFSSL_SUCCESS) {
+        err_text(rc, why, sizeof why);
+        wolfSSL_CTX_free(ctx);
+        return gh_error_set(err, GH_E_INVALID, "server.pem: not a usable PEM certificate: %s", why);
+    }
+    *out = ctx;
+    return 0;
+}
+
+void tls_ctx_free(WOLFSSL_CTX *ctx)
+{
+    wolfSSL_CTX_free(ctx);
+}
+
+/* Load each "-----BEGIN X509 CRL-----" block on its own: wolfSSL 5.7.2 loads
+ * only the first CRL of a buffer that holds several. */
+static int load_crls(WOLFSSL_CERT_MANAGER *cm, const char *crl, size_t len, char *problem,
+                     size_t cap, int required, struct gh_error *err)
+{
+    static const char begin[] = "-----BEGIN X509 CRL-----";
+    static const char end[] = "-----END X509 CRL-----";
+    const char *p = crl, *stop = crl + len;
+    int n = 0;
+    while (p < stop) {
+        const char *b = memmem(p, (size_t)(stop - p), begin, sizeof begin - 1);
+        const char *e;
+        if (!b)
+            break;
+        e = memmem(b, (size_t)(stop - b), end, sizeof end - 1);
+        if (!e)
+            return gh_error_set(err, GH_E_INVALID, "crl.pem: CRL %d has no END line", n + 1);
+        e += sizeof end - 1;
+        p = e;
+        int rc = wolfSSL_CertManagerLoadCRLBuffer(cm, (const unsigned char *)b, (long)(e - b),
+                                                  WOLFSSL_FILETYPE_PEM);
+        n++;
+        if (rc != WOLFSSL_SUCCESS) {
+            char why[128];
+            err_text(rc, why, sizeof why);
+            if (rc == ASN_AFTER_DATE_E || rc == CRL_CERT_DATE_ERR) {
+                /* A stale CRL: still refuse what it lists? wolfSSL will not
+                 * load it. Say so; `required` turns it into a refusal. */
+                snprintf(problem, cap, "crl.pem: CRL %d is past its nextUpdate", n);
+                if (!required)
+                    gh_log(GH_LOG_WARN, "%s; it is not used (crl = optional)", problem);
+                continue;
+            }
+            if (rc == ASN_CRL_NO_SIGNER_E)
+                return gh_error_set(err, GH_E_INVALID,
+                                    "crl.pem: CRL %d is not signed by a CA in ca.pem", n);
+            return gh_error_set(err, GH_E_INVALID, "crl.pem: CRL %d cannot be loaded: %s", n, why);
+        }
+    }
+    if (n == 0)
+        return gh_error_set(err, GH_E_INVALID, "crl.pem: holds no \"%s\" block", begin);
+    if (!required)
+        problem[0] = '\0';
+    return 0;
+}
+
+int tls_store_create(WOLFSSL_X509_STORE **out, const char *ca, size_t ca_len, const char *crl,
+                     size_t crl_len, const struct gh_policy *policy, char *crl_problem,
+                     size_t crl_problem_cap, struct gh_error *err)
+{
+    char why[128];
+    WOLFSSL_X509_STORE *st = wolfSSL_X509_STORE_new();
+    int rc;
+    *out = NULL;
+    if (!st)
+        return gh_error_set(err, GH_E_NOMEM, "cannot create the trust store (out of memory)");
+    if (!memmem(ca, ca_len, "-----BEGIN CERTIFICATE-----", 27)) {
+        wolfSSL_X509_STORE_free(st);
+        return gh_error_set(err, GH_E_INVALID, "ca.pem: holds no PEM certificate");
+    }
+    rc = wolfSSL_CertManagerLoadCABuffer(st->cm, (const unsigned char *)ca, (long)ca_len,
+                                         WOLFSSL_FILETYPE_PEM);
+    if (rc != WOLFSSL_SUCCESS) {
+        err_text(rc, why, sizeof why);
+        wolfSSL_X509_STORE_free(st);
+        return gh_error_set(err, GH_E_INVALID, "ca.pem: cannot be loaded: %s", why);
+    }
+    if (crl) {
+        rc = wolfSSL_CertManagerEnableCRL(st->cm, 0);
+        if (rc == WOLFSSL_SUCCESS)
+            rc = load_crls(st->cm, crl, crl_len, crl_problem, crl_problem_cap,
+                           policy->crl == GH_CRL_REQUIRED, err);
+        else
+            rc = gh_error_set(err, GH_E_INTERNAL, "cannot enable CRL checking");
+        if (rc) {
+            wolfSSL_X509_STORE_free(st);
+            return rc;
+        }
+    }
+    *out = st;
+    return 0;
+}
+
+void tls_store_free(WOLFSSL_X509_STORE *store)
+{
+    wolfSSL_X509_STORE_free(store);
+}
+
+int tls_reverify(WOLFSSL_X509_STORE *store, const struct gh_policy *policy, const char *crl_problem,
+                 const uint8_t *der, size_t len, const struct cert_identity *id, char *reason,
+                 size_t reason_cap, char *detail, size_t detail_cap)
+{
+    int rc = wolfSSL_CertManagerVerifyBuffer(store->cm, der, (long)len, WOLFSSL_FILETYPE_ASN1);
+    if (rc != WOLFSSL_SUCCESS) {
+        char why[96];
+        err_text(rc, why, sizeof why);
+        snprintf(reason, reason_cap, "%s", reason_for(rc));
+        snprintf(detail, detail_cap, "after a reload: certificate: %s", why);
+        return GH_E_INVALID;
+    }
+    if (tls_policy_check(id, policy, 1, detail, detail_cap) != 0) {
+        snprintf(reason, reason_cap, "policy");
+        return GH_E_INVALID;
+    }
+    if (crl_problem && crl_problem[0]) {
+        snprintf(reason, reason_cap, "revocation-unknown");
+        snprintf(detail, detail_cap, "%s", crl_problem);
+        return GH_E_INVALID;
+    }
+    return 0;
+}

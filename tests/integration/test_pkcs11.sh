@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# The server's key inside a PKCS#11 token (CONTRACT.md section 3): a SoftHSM2
+# token made for this run (tests/integration/pkcs11_token.sh, never the
+# system's token folder), a flash folder without any private key, real
+# mutual-TLS clients, signatures made inside the token, and one clear line
+# for every way the key can be unreachable.
+#
+# Environment, besides lib.sh's:
+#   SOFTHSM2_MODULE       the module the server loads (default
+#                         /usr/lib/softhsm/libsofthsm2.so; under qemu the
+#                         target's build of SoftHSM2)
+#   SOFTHSM2_TOOL_MODULE  the module softhsm2-util/pkcs11-tool use here
+#   PKCS11_SPY            opensc's pkcs11-spy.so built for the server's
+#                         architecture (default: this machine's, natively only)
+# Exits 77 (ctest: skipped) when softhsm2 or opensc is not installed.
+. "$(dirname "$0")/lib.sh"
+
+MODULE=${SOFTHSM2_MODULE:-/usr/lib/softhsm/libsofthsm2.so}
+TOOL_MODULE=${SOFTHSM2_TOOL_MODULE:-/usr/lib/softhsm/libsofthsm2.so}
+if ! command -v softhsm2-util >/dev/null || ! command -v pkcs11-tool >/dev/null || [ ! -f "$TOOL_MODULE" ]; then
+    echo "# SKIP: needs softhsm2 and opensc (apt-get install softhsm2 opensc)"
+    exit 77
+fi
+if [ -z "$RUNNER" ]; then
+    SPY=${PKCS11_SPY:-$(ls /usr/lib/*/pkcs11-spy.so 2>/dev/null | head -1)}
+else
+    SPY=${PKCS11_SPY:-}
+fi
+
+tok=$T/token
+if ! SOFTHSM2_TOOL_MODULE=$TOOL_MODULE bash "$SRC/tests/integration/pkcs11_token.sh" "$PKI" "$tok" ec; then
+    bad "a SoftHSM2 token with a P-256 key could be made"
+    finish
+    exit 1
+fi
+export SOFTHSM2_CONF=$tok/softhsm2.conf
+
+uri() {   # uri PATH-ATTRS [MODULE [PIN-SOURCE]]: the server_key value
+    echo "pkcs11:$1?module-path=${2:-$MODULE}&pin-source=${3:-file:pin.txt}"
+}
+set_key() {   # set_key FLASH URI
+    printf '; the key is in a PKCS#11 token\n[keystore]\nserver_key = %s\n' "$2" >"$1/gatehouse.ini"
+}
+
+flash=$(make_flash)
+rm -f "$flash/server.key"
+cp "$tok/server.pem" "$tok/pin.txt" "$flash/"
+chmod 600 "$flash/pin.txt"
+set_key "$flash" "$(uri 'token=gatehouse;object=tls-key')"
+
+expect "the flash folder holds no private key file" \
+    "$(grep -l -- 'PRIVATE KEY' "$flash"/* 2>/dev/null | wc -l)" 0
+expect "the flash folder has no server.key" "$([ -e "$flash/server.key" ] && echo present || echo absent)" absent
+
+gh_start "$flash" || { finish; exit 1; }
+expect_match "the server says the key signs inside the token" "$(cat "$GH_LOG")" \
+    'server key: EC key [^ ]+ in PKCS#11 token "gatehouse" .*signs inside the token'
+
+body=$(gh_curl admin /api/whoami)
+expect "admin gets 200 from /api/whoami" "$(status)" 200
+expect "whoami answers admin's role" "$(printf '%s' "$body" | jq -r .role)" admin
+expect "whoami answers admin's fingerprint" "$(printf '%s' "$body" | jq -r .fingerprint)" "$(fingerprint admin)"
+gh_curl viewer /api/whoami >/dev/null
+expect "viewer gets 200 from /api/whoami" "$(status)" 200
+gh_curl admin /api/whoami --tlsv1.2 --tls-max 1.2 >/dev/null
+expect "a TLS 1.2 handshake signs with the token key" "$(status)" 200
+gh_curl admin /api/whoami --tlsv1.3 >/dev/null
+expect "a TLS 1.3 handshake signs with the token key" "$(status)" 200
+
+# The certificate the server presents carries the token's public key.
+timeout $((10 * SLOW)) openssl s_client -connect "127.0.0.1:$GH_PORT" -CAfile "$PKI/root.pem" \
+    -cert "$PKI/admin-chain.pem" -key "$PKI/admin.key" </dev/null 2>/dev/null |
+    openssl x509 -noout -pubkey >"$T/presented.pem" 2>/dev/null
+expect "the server presents the certificate for the token's key" \
+    "$(openssl pkey -pubin -in "$T/presented.pem" -outform DER 2>/dev/null | sha256sum)" \
+    "$(openssl pkey -pubin -in "$tok/pub.pem" -outform DER | sha256sum)"
+
+# Eight workers, one token session: 20 clients at once must all get in.
+n=20
+for i in $(seq 1 $n); do
+    curl -sS --max-time $((30 * SLOW)) --cacert "$PKI/root.pem" --cert "$PKI/admin-chain.pem" \
+        --key "$PKI/admin.key" -o /dev/null -w '%{http_code}\n' "https://127.0.0.1:$GH_PORT/api/whoami" \
+        >"$T/par.$i" 2>&1 &
+done
+wait
+expect "$n clients handshaking at once all get 200" "$(cat "$T"/par.* | grep -c '^200$')" "$n"
+expect_no_match "no key operation failed under load" "$(cat "$GH_LOG")" 'key operation failed'
+
+kill -TERM "$GH_PID"; wait "$GH_PID"; rc=$?; GH_PID=
+expect "SIGTERM exits 0" "$rc" 0
+signed=$(sed -n 's/.*token "gatehouse": \([0-9]*\) signatures made in the token.*/\1/p' "$GH_LOG")
+# start-up probe + 5 single requests + s_client + n parallel, one handshake each
+expect_match "every handshake signed in the token (counted: ${signed:-none})" \
+    "$([ "${signed:-0}" -ge $((1 + 5 + 1 + n)) ] && echo yes || echo "no")" '^yes$'
+
+# ---- opensc's pkcs11-spy between the server and SoftHSM2: the calls it sees ----
+if [ -n "$SPY" ] && [ -f "$SPY" ]; then
+    spyflash=$T/spyflash; rm -rf "$spyflash"; cp -r "$flash" "$spyflash"
+    set_key "$spyflash" "$(uri 'token=gatehouse;object=tls-key' "$SPY")"
+    export PKCS11SPY=$MODULE PKCS11SPY_OUTPUT=$T/spy.log
+    if gh_start "$spyflash"; then
+        before=$(grep -c 'C_Sign$' "$T/spy.log" || true)
+        gh_curl admin /api/whoami >/dev/null
+        expect "through the spy, admin gets 200" "$(status)" 200
+        after=$(grep -c 'C_Sign$' "$T/spy.log" || true)
+        expect_match "a handshake calls C_Sign in the token (spy: $before then $after)" \
+            "$([ "$after" -gt "$before" ] && echo yes || echo no)" '^yes$'
+        expect "the server logs in once" "$(grep -c 'C_Login$' "$T/spy.log")" 1
+        expect "the private key's value is never asked for" \
+            "$(grep -cE '^[[:space:]]+CKA_VALUE[[:space:]]' "$T/spy.log" || true)" 0
+        gh_stop
+    else
+        bad "the server starts with pkcs11-spy as its module"
+    fi
+    # a wrong PIN: exactly one C_Login, so it never walks the token into lock-out
+    printf 'not-the-pin' >"$spyflash/pin.txt"
+    : >"$T/spy.log"
+    timeout $((20 * SLOW)) $RUNNER "$GATEHOUSE" serve --flash "$spyflash" --listen 127.0.0.1:1 >/dev/null 2>&1
+    expect "with a wrong PIN the server tries C_Login once" "$(grep -c 'C_Login$' "$T/spy.log")" 1
+    unset PKCS11SPY PKCS11SPY_OUTPUT
+else
+    echo "# pkcs11-spy.so not found: the C_Sign/C_Login spy checks are skipped"
+fi
+
+# ---- start-up problems: one line that says what is wrong, non-zero exit ----
+startup_fails() {   # DESCRIPTION REGEX: run serve on $bad and expect failure
+    local out rc
+    out=$(timeout $((20 * SLOW)) $RUNNER "$GATEHOUSE" serve --flash "$bad" --listen 127.0.0.1:1 2>&1) && rc=0 || rc=$?
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] &&
+        printf '%s' "$out" | grep -Eq -- "$2"; then
+        ok "$1"
+    else
+        bad "$1: rc=$rc output: $out"
+    fi
+}
+fresh_bad() { bad=$T/bad; rm -rf "$bad"; cp -r "$flash" "$bad"; }
+
+fresh_bad; printf 'not-the-pin\n' >"$bad/pin.txt"
+startup_fails "a wrong PIN says so" 'token "gatehouse": wrong PIN in pin-source pin\.txt \(tried once'
+gh_start "$flash" && { gh_curl admin /api/whoami >/dev/null; expect "after a wrong PIN the right one still works" "$(status)" 200; }
+gh_stop
+
+fresh_bad; set_key "$bad" "$(uri 'token=nosuch;object=tls-key')"
+startup_fails "a missing token is named, with the tokens there are" \
+    'no PKCS#11 token matches token=nosuch \(the module has "gatehouse"\)'
+fresh_bad; set_key "$bad" "$(uri 'token=gate;object=tls-key')"
+startup_fails "a token label is not matched by its prefix" 'no PKCS#11 token matches token=gate '
+fresh_bad; set_key "$bad" "$(uri 'token=gatehouse;object=nosuch')"
+startup_fails "a missing key is named, with the keys there are" \
+    'token "gatehouse" has no private key object=nosuch \(its private keys: "tls-key"\)'
+fresh_bad; set_key "$bad" "$(uri 'token=gatehouse;id=%02')"
+startup_fails "a missing key id is named" 'has no private key id=%02'
+fresh_bad; set_key "$bad" "$(uri 'token=gatehouse;object=tls-key' "$T/no-such-module.so")"
+startup_fails "a module path that does not exist is named" "module-path $T/no-such-module\.so: No such file"
+fresh_bad; echo "not a library" >"$T/text-module.so"; set_key "$bad" "$(uri 'token=gatehouse' "$T/text-module.so")"
+startup_fails "a file that is not a library is named" "module-path $T/text-module\.so is not a loadable library"
+libc=
+[ -z "$RUNNER" ] && libc=$(ldd "$GATEHOUSE" 2>/dev/null | awk '/libc\.so/ {print $3; exit}')
+if [ -n "$libc" ] && [ -f "$libc" ]; then
+    fresh_bad; set_key "$bad" "$(uri 'token=gatehouse' "$libc")"
+    startup_fails "a library that is not a PKCS#11 module is named" "module-path .* is not a PKCS#11 module"
+fi
+fresh_bad; set_key "$bad" "$(uri 'token=gatehouse;object=tls-key' "$MODULE" file:nopin.txt)"
+startup_fails "a missing PIN file is named" 'pin-source nopin\.txt: missing in the flash folder'
+fresh_bad; set_key "$bad" "$(uri 'token=gatehouse;object=tls-key' "$MODULE" "file:$T/nopin")"
+startup_fails "a missing absolute PIN file is named" "pin-source $T/nopin: No such file"
+fresh_bad; set_key "$bad" "pkcs11:token=gatehouse;object=tls-key?module-path=$MODULE&pin-value=$(cat "$tok/pin.txt")"
+startup_fails "a PIN in the URI is refused" 'pin-value is refused: a PIN never goes into gatehouse\.ini'
+expect_no_match "the refused PIN is not echoed" \
+    "$($RUNNER "$GATEHOUSE" serve --flash "$bad" --listen 127.0.0.1:1 2>&1)" "$(cat "$tok/pin.txt")"
+fresh_bad; set_key "$bad" "pkcs11:token=gatehouse;object=tls-key?pin-source=file:pin.txt"
+startup_fails "a URI without module-path says to add one" 'add \?module-path='
+fresh_bad; set_key "$bad" "pkcs11:token=gatehouse;object=tls key?module-path=$MODULE"
+startup_fails "an unencoded space is refused with its position" 'object: a space at character [0-9]+ must be written %20'
+fresh_bad; cp "$PKI/server.pem" "$bad/server.pem"
+startup_fails "a token key that is not server.pem's is refused at start" \
+    'the key in token "gatehouse" does not belong to the certificate in server\.pem'
+fresh_bad; : >"$bad/pin.txt"
+startup_fails "an empty PIN file is named" 'pin-source pin\.txt: the file is empty'
+
+# ---- an RSA key works the same way ----
+rtok=$T/rsa-token
+if SOFTHSM2_TOOL_MODULE=$TOOL_MODULE bash "$SRC/tests/integration/pkcs11_token.sh" "$PKI" "$rtok" rsa; then
+    rflash=$T/rsaflash; rm -rf "$rflash"; cp -r "$flash" "$rflash"
+    cp "$rtok/server.pem" "$rtok/pin.txt" "$rflash/"
+    set_key "$rflash" "$(uri 'token=gatehouse;id=%01')"
+    if SOFTHSM2_CONF=$rtok/softhsm2.conf gh_start "$rflash"; then
+        gh_curl admin /api/whoami --tlsv1.3 >/dev/null
+        expect "an RSA key in the token serves TLS 1.3 (RSA-PSS)" "$(status)" 200
+        gh_curl admin /api/whoami --tlsv1.2 --tls-max 1.2 >/dev/null
+        expect "an RSA key in the token serves TLS 1.2" "$(status)" 200
+        gh_stop
+    else
+        bad "the server starts with an RSA key in the token"
+    fi
+else
+    bad "a SoftHSM2 token with an RSA key could be made"
+fi
+
+finish

@@ -1,0 +1,28 @@
+# Cross build for 64-bit ARM Linux (Debian's gcc-aarch64-linux-gnu).
+#   cmake -S . -B build-aarch64 -G Ninja -DCMAKE_TOOLCHAIN_FILE=toolchain/aarch64-linux-gnu.cmake
+# Tests run the target's binaries under qemu-user with the cross sysroot as the
+# dynamic loader's root; binfmt_misc is not assumed, so the emulator is named.
+set(CMAKE_SYSTEM_NAME Linux)
+set(CMAKE_SYSTEM_PROCESSOR aarch64)
+set(GH_CROSS_TRIPLE aarch64-linux-gnu)
+set(GH_CROSS_SYSROOT /usr/${GH_CROSS_TRIPLE})
+
+set(CMAKE_C_COMPILER ${GH_CROSS_TRIPLE}-gcc)
+set(CMAKE_ASM_COMPILER ${GH_CROSS_TRIPLE}-gcc)
+set(CMAKE_STRIP ${GH_CROSS_TRIPLE}-strip CACHE FILEPATH "")
+# Target libraries beyond glibc (cmocka for the unit tests), unpacked from
+# Debian's packages by toolchain/cross.sh (toolchain/target-debs.sh).
+set(GH_TARGET_EXTRA_ROOT "" CACHE PATH "folder with the target's extra libraries (usr/lib/${GH_CROSS_TRIPLE})")
+set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64;-L;${GH_CROSS_SYSROOT})
+if(GH_TARGET_EXTRA_ROOT)
+  list(APPEND CMAKE_CROSSCOMPILING_EMULATOR -E LD_LIBRARY_PATH=${GH_TARGET_EXTRA_ROOT}/usr/lib/${GH_CROSS_TRIPLE})
+endif()
+# Everything under qemu-user is slower: the integration tests scale their waits.
+set(GH_SLOW 4 CACHE STRING "factor for the integration tests' waits")
+
+# Headers and libraries only from the target's side; programs from the host.
+set(CMAKE_FIND_ROOT_PATH ${GH_CROSS_SYSROOT} ${GH_TARGET_EXTRA_ROOT})
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)

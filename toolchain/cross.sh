@@ -1,0 +1,87 @@
+#!/bin/sh
+# cross.sh TARGET: build Gatehouse for an ARM target and test it under QEMU.
+#
+#   toolchain/cross.sh aarch64    build-aarch64: the device profile (MinSizeRel,
+#   toolchain/cross.sh armhf      GH_RELEASE_SMALL), dynamic; ctest runs the unit
+#                                 and integration tests under qemu-user; the
+#                                 stripped size of `gatehouse` is checked
+#                                 against its budget.
+#   toolchain/cross.sh firmware   build-fw: a static aarch64 `gatehouse`, the
+#                                 bootable image (firmware/build-image.sh) and
+#                                 its test under qemu-system (firmware/test.sh).
+#
+# Needs the cross compilers and QEMU (toolchain/install-deps.sh test); the
+# target's cmocka and the image's kernel and busybox come from Debian's
+# archive through toolchain/target-debs.sh (no root, cached in _deps/).
+# Extra configure arguments: GH_CROSS_CMAKE_ARGS. Exits non-zero on failure.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/.." && pwd)
+target=${1:?usage: cross.sh aarch64|armhf|firmware}
+
+# Stripped size budgets (bytes) of `gatehouse` in the device profile, UI
+# included: a failed check is a failed build.
+budget_aarch64=716800     # 700 KiB
+budget_armhf=655360       # 640 KiB
+
+case "$target" in
+aarch64) triple=aarch64-linux-gnu deb_arch=arm64 ;;
+armhf) triple=arm-linux-gnueabihf deb_arch=armhf ;;
+firmware) triple=aarch64-linux-gnu deb_arch=arm64 ;;
+*) echo "cross.sh: unknown target $target (aarch64, armhf, firmware)" >&2; exit 2 ;;
+esac
+
+now() { date +%s; }
+t0=$(now)
+
+if [ "$target" = firmware ]; then
+    dir=$src/build-fw
+    mkdir -p "$dir"
+    echo "=== firmware: configure and build a static aarch64 gatehouse ($dir)"
+    # shellcheck disable=SC2086
+    cmake -S "$src" -B "$dir" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$here/$triple.cmake" \
+        -DCMAKE_BUILD_TYPE=MinSizeRel -DGH_RELEASE_SMALL=ON -DGH_STATIC=ON -DGH_TESTS=OFF \
+        ${GH_CROSS_CMAKE_ARGS:-} >"$dir.configure.log" 2>&1 ||
+        { cat "$dir.configure.log"; exit 1; }
+    cmake --build "$dir" -j2 --target gatehouse >"$dir/build.log" 2>&1 ||
+        { tail -50 "$dir/build.log"; exit 1; }
+    t1=$(now)
+    echo "=== firmware: gatehouse $(stat -c %s "$dir/server/gatehouse") bytes (static, stripped); built in $((t1 - t0)) s"
+    echo "=== firmware: image and test under qemu-system-aarch64"
+    bash "$src/firmware/test.sh" "$dir/server/gatehouse" "$dir/fw"
+    echo "=== firmware: done in $(($(now) - t0)) s"
+    exit 0
+fi
+
+dir=$src/build-$target
+mkdir -p "$dir"
+echo "=== $target: the target's cmocka and SoftHSM2"
+sh "$here/target-debs.sh" "$deb_arch" "$dir/target-root" libcmocka0 libcmocka-dev \
+    libsofthsm2 libssl3 >/dev/null
+# the PKCS#11 test loads the target's SoftHSM2 into the emulated server; the
+# token itself is made by this machine's softhsm2-util (same format)
+export SOFTHSM2_MODULE="$dir/target-root/usr/lib/softhsm/libsofthsm2.so"
+echo "=== $target: configure and build ($dir)"
+# shellcheck disable=SC2086
+cmake -S "$src" -B "$dir" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$here/$triple.cmake" \
+    -DGH_TARGET_EXTRA_ROOT="$dir/target-root" \
+    -DCMAKE_BUILD_TYPE=MinSizeRel -DGH_RELEASE_SMALL=ON -DGH_TESTS=ON \
+    ${GH_CROSS_CMAKE_ARGS:-} >"$dir.configure.log" 2>&1 ||
+    { cat "$dir.configure.log"; exit 1; }
+cmake --build "$dir" -j2 >"$dir/build.log" 2>&1 || { tail -50 "$dir/build.log"; exit 1; }
+t1=$(now)
+
+rc=0
+size=$(stat -c %s "$dir/server/gatehouse")
+eval budget=\$budget_$target
+if [ "$size" -le "$budget" ]; then
+    echo "ok - $target: gatehouse is $size bytes stripped (budget $budget); built in $((t1 - t0)) s"
+else
+    echo "not ok - $target: gatehouse is $size bytes stripped, over its budget of $budget"
+    rc=1
+fi
+
+echo "=== $target: ctest under qemu-user"
+ctest --test-dir "$dir" --output-on-failure -j2 --timeout 600 || rc=1
+echo "=== $target: tests took $(($(now) - t1)) s"
+exit $rc

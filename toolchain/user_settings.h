@@ -1,0 +1,126 @@
+/* user_settings.h: the wolfSSL 5.7.2 build that Gatehouse ships.
+ *
+ * Compiled with WOLFSSL_USER_SETTINGS, so this file is the whole configuration:
+ * nothing from ./configure. The rule is "nothing weaker is compiled in": TLS 1.2
+ * and 1.3 only, ECDHE only, AEAD only. What the OpenSSL compatibility layer drags
+ * in is there because civetweb calls it (see README "Dependencies"). */
+#ifndef GATEHOUSE_WOLFSSL_USER_SETTINGS_H
+#define GATEHOUSE_WOLFSSL_USER_SETTINGS_H
+
+/* ---- protocol ---- */
+#define WOLFSSL_TLS13
+#define NO_OLD_TLS                   /* no SSL 3.0, TLS 1.0, TLS 1.1 */
+#define HAVE_TLS_EXTENSIONS
+#define HAVE_SUPPORTED_CURVES
+#define HAVE_EXTENDED_MASTER
+#define HAVE_SNI
+#define HAVE_HKDF
+#define HAVE_SERVER_RENEGOTIATION_INFO /* announce RFC 5746 so TLS 1.2 clients connect; */
+                                       /* renegotiation itself is not compiled in */
+#define NO_PSK
+/* Session resumption is switched off at run time (tls.c): a resumed mTLS
+ * session carries no client certificate, so it would skip the CRL and mapping
+ * checks. The cache cannot be compiled out (the OpenSSL layer needs its API),
+ * so keep it at its smallest. */
+#define SMALL_SESSION_CACHE
+#define NO_SESSION_CACHE_REF
+
+/* ---- key exchange and certificates ---- */
+#define HAVE_ECC
+#define ECC_USER_CURVES
+#define HAVE_ECC256
+#define HAVE_ECC384
+#define ECC_TIMING_RESISTANT
+#define ECC_SHAMIR
+#define HAVE_CURVE25519
+#define WC_RSA_BLINDING
+#define WC_RSA_PSS
+#define TFM_TIMING_RESISTANT
+#define NO_DH                        /* ECDHE only */
+#define NO_DSA
+#define WOLFSSL_CERT_EXT             /* certificate policies, EKU OIDs */
+#define WOLFSSL_ALT_NAMES
+#define WOLFSSL_IP_ALT_NAME          /* SAN iPAddress as text */
+/* Accept URI SANs without "//" (urn:uuid:..., common in IEEE 802.1AR device
+ * identities). WOLFSSL_FPKI relaxes only that rule and adds parsing of FPKI
+ * otherName SANs; WOLFSSL_NO_ASN_STRICT would also accept unknown critical
+ * extensions and malformed strings, so it stays off. */
+#define WOLFSSL_FPKI
+#define HAVE_CRL
+/* A CA certificate the client sends that does not chain to ca.pem (its own
+ * root, a cross-certificate) is skipped, never cached as a signer, and the
+ * client's certificate is judged on whether it chains to ca.pem: the alert is
+ * then unknown_ca, as for a bare certificate from an unknown CA. */
+#define WOLFSSL_ALT_CERT_CHAINS
+#define WOLFSSL_BASE64_ENCODE
+
+/* ---- bulk ciphers and hashes ---- */
+#define HAVE_AESGCM
+#define GCM_TABLE_4BIT
+#define HAVE_CHACHA
+#define HAVE_POLY1305
+#define HAVE_ONE_TIME_AUTH
+#define WOLFSSL_SHA384
+#define WOLFSSL_SHA512
+#define NO_RC4
+#define NO_DES3
+#define NO_MD4
+#define NO_HC128
+#define NO_RABBIT
+
+/* ---- OpenSSL compatibility, for civetweb ---- */
+#define OPENSSL_ALL
+#define OPENSSL_EXTRA
+#define HAVE_EX_DATA
+
+/* ---- math ---- */
+#define WOLFSSL_SP_MATH_ALL
+#define WOLFSSL_HAVE_SP_RSA
+#define WOLFSSL_HAVE_SP_ECC
+#define WOLFSSL_SP_384
+#define WOLFSSL_SP_4096
+#define SP_INT_BITS 4096
+#if defined(__x86_64__) && !defined(GH_NO_ASM)
+    #define WOLFSSL_SP_X86_64
+    #define WOLFSSL_SP_X86_64_ASM
+    #define WOLFSSL_X86_64_BUILD
+#elif defined(__aarch64__) && !defined(GH_NO_ASM)
+    #define WOLFSSL_SP_ARM64
+    #define WOLFSSL_SP_ARM64_ASM
+    /* ARMv8 Cryptography Extension (AES, PMULL for GCM, SHA-256) plus NEON
+     * for ChaCha20, Poly1305, SHA-512 and X25519: deps.cmake defines
+     * GH_ARMV8_CRYPTO and adds wolfcrypt/src/port/arm/ (CMake option
+     * GH_ARMV8_CRYPTO, default ON). There is no run-time check: a core
+     * without the extension (Raspberry Pi 4's BCM2711) dies with SIGILL at
+     * the first handshake, so build those with -DGH_ARMV8_CRYPTO=OFF. */
+    #ifdef GH_ARMV8_CRYPTO
+        #define WOLFSSL_ARMASM
+        #define WOLFSSL_NO_HASH_RAW
+    #endif
+#elif defined(__arm__) && !defined(GH_NO_ASM)
+    #define WOLFSSL_SP_ARM32
+    #define WOLFSSL_SP_ARM32_ASM
+#endif
+#if (defined(__aarch64__) || defined(__arm__)) && defined(GH_RELEASE_SMALL)
+    /* Device builds (toolchain/release.cmake): the SP code without its
+     * precomputed base-point tables and unrolled loops. On aarch64 that is
+     * 524 KB less (p384_table alone is 343 KB) for slower fixed-base point
+     * multiplications (ECDSA signing, ECDHE key generation). */
+    #define WOLFSSL_SP_SMALL
+#endif
+
+/* ---- memory: static pools (server/pool.c sizes and loads them) ---- */
+#define WOLFSSL_STATIC_MEMORY
+
+/* ---- hardware keys: PKCS#11 and crypto callbacks (platform/keystore) ---- */
+#define WOLF_CRYPTO_CB
+#define HAVE_PKCS11
+#define HAVE_WOLF_BIGINT             /* PKCS#11 passes raw big integers */
+
+/* ---- platform ---- */
+#define HAVE_PTHREAD
+#define WOLFSSL_USE_ALIGN
+#define NO_WRITEV
+#define WC_NO_ASYNC_THREADING
+
+#endif
