@@ -23,16 +23,6 @@ static pthread_mutex_t upload_lock_ = PTHREAD_MUTEX_INITIALIZER;
 static char body_[GH_CERTMAP_MAX_BYTES];
 static struct certmap scratch_;
 
-static void audit_provision(struct gh_request *rq, int status, uint32_t gen, const char *detail)
-{
-    struct audit_record r = *rq->audit;
-    r.kind = AUDIT_PROVISION;
-    r.status = status;
-    r.generation = gen;
-    snprintf(r.detail, sizeof r.detail, "%s", detail);
-    audit_add(&r);
-    rq->audited = 1;
-}
 
 static int put_locked(struct gh_request *rq)
 {
@@ -43,11 +33,11 @@ static int put_locked(struct gh_request *rq)
     long n = http_read_body(rq->mc, body_, sizeof body_);
     if (n == -413) {
         snprintf(msg, sizeof msg, "The mapping table is larger than %d bytes.", GH_CERTMAP_MAX_BYTES);
-        audit_provision(rq, 413, rq->cfg->flash_generation, "refused: body over the limit");
+        routes_audit_provision(rq, "certmap", 413, rq->cfg->flash_generation, "refused: body over the limit");
         return http_error(rq->mc, 413, 1, NULL, msg, NULL, 0);
     }
     if (n < 0) {
-        audit_provision(rq, 400, rq->cfg->flash_generation, "refused: incomplete body");
+        routes_audit_provision(rq, "certmap", 400, rq->cfg->flash_generation, "refused: incomplete body");
         return http_error(rq->mc, 400, 1, NULL, "The request body is incomplete.", NULL, 0);
     }
 
@@ -67,7 +57,7 @@ static int put_locked(struct gh_request *rq)
         json_obj_close(&j);
         json_finish(&j);
         snprintf(msg, sizeof msg, "refused: %s", line);
-        audit_provision(rq, 400, rq->cfg->flash_generation, msg);
+        routes_audit_provision(rq, "certmap", 400, rq->cfg->flash_generation, msg);
         http_send(rq->mc, 400, "application/json", j.buf, j.len, HTTP_API, NULL, 0);
         return 400;
     }
@@ -93,7 +83,7 @@ static int put_locked(struct gh_request *rq)
         json_str(&j, "mapping_after", d.mapping[0] ? d.mapping : NULL);
         json_obj_close(&j);
         json_finish(&j);
-        audit_provision(rq, 409, rq->cfg->flash_generation, "refused: the uploader would lose admin");
+        routes_audit_provision(rq, "certmap", 409, rq->cfg->flash_generation, "refused: the uploader would lose admin");
         http_send(rq->mc, 409, "application/json", j.buf, j.len, HTTP_API, NULL, 0);
         return 409;
     }
@@ -104,7 +94,7 @@ static int put_locked(struct gh_request *rq)
     gh_error_clear(&err);
     if (config_commit(&f, 1, &flash_gen, &err) != 0) {
         snprintf(msg, sizeof msg, "The table is valid, but it could not be committed: %s", err.msg);
-        audit_provision(rq, 500, rq->cfg->flash_generation, msg);
+        routes_audit_provision(rq, "certmap", 500, rq->cfg->flash_generation, msg);
         gh_log(GH_LOG_ERR, "provisioning: %s", msg);
         return http_error(rq->mc, 500, 1, NULL, msg, NULL, 0);
     }
@@ -116,7 +106,7 @@ static int put_locked(struct gh_request *rq)
     json_finish(&j);
     snprintf(msg, sizeof msg, "accepted: %u mappings%s", scratch_.count,
              strcmp(force, "1") == 0 ? " (force=1)" : "");
-    audit_provision(rq, 200, flash_gen, msg);
+    routes_audit_provision(rq, "certmap", 200, flash_gen, msg);
     http_send(rq->mc, 200, "application/json", j.buf, j.len, HTTP_API, NULL, 0);
     return 200;
 }

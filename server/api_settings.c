@@ -23,9 +23,7 @@ static char body_[GH_DEVSET_BODY_MAX];
 static int load_current(struct devsettings *s, struct gh_error *err)
 {
     size_t len = 0;
-    /* config_flash() is also used by config_commit() on another thread; see
-     * the note in the report about config_read_file(). */
-    int rc = flash_read(config_flash(), SETTINGS_FILE, file_, sizeof file_, &len, err);
+    int rc = config_read_file(SETTINGS_FILE, file_, sizeof file_, &len, err);
     if (rc == GH_E_NOTFOUND) {
         gh_error_clear(err);
         devset_defaults(s);
@@ -73,17 +71,6 @@ int api_settings_get(struct gh_request *rq)
     return send_settings(rq, &s, -1);
 }
 
-static void audit_provision(struct gh_request *rq, int status, uint32_t gen, const char *detail)
-{
-    struct audit_record r = *rq->audit;
-    r.kind = AUDIT_PROVISION;
-    r.status = status;
-    r.generation = gen;
-    snprintf(r.detail, sizeof r.detail, "settings: %s", detail);
-    audit_add(&r);
-    rq->audited = 1;
-}
-
 static int put_locked(struct gh_request *rq)
 {
     struct devsettings s;
@@ -94,11 +81,11 @@ static int put_locked(struct gh_request *rq)
     gh_error_clear(&err);
     if (n == -413) {
         snprintf(msg, sizeof msg, "The settings are larger than %d bytes.", GH_DEVSET_BODY_MAX);
-        audit_provision(rq, 413, gen, "refused: body over the limit");
+        routes_audit_provision(rq, "settings", 413, gen, "refused: body over the limit");
         return http_error(rq->mc, 413, 1, NULL, msg, NULL, 0);
     }
     if (n < 0) {
-        audit_provision(rq, 400, gen, "refused: incomplete body");
+        routes_audit_provision(rq, "settings", 400, gen, "refused: incomplete body");
         return http_error(rq->mc, 400, 1, NULL, "The request body is incomplete.", NULL, 0);
     }
 
@@ -121,26 +108,26 @@ static int put_locked(struct gh_request *rq)
         json_obj_close(&j);
         json_finish(&j);
         snprintf(msg, sizeof msg, "refused: %s", err.msg);
-        audit_provision(rq, 400, gen, msg);
+        routes_audit_provision(rq, "settings", 400, gen, msg);
         http_send(rq->mc, 400, "application/json", j.buf, j.len, HTTP_API, NULL, 0);
         return 400;
     }
 
     size_t len = 0;
     if (devset_render_ini(&s, file_, sizeof file_, &len, &err) != 0) {
-        audit_provision(rq, 500, gen, err.msg);
+        routes_audit_provision(rq, "settings", 500, gen, err.msg);
         return http_error(rq->mc, 500, 1, NULL, err.msg, NULL, 0);
     }
     struct flash_file f = {SETTINGS_FILE, file_, len};
     if (config_commit(&f, 1, &gen, &err) != 0) {
         snprintf(msg, sizeof msg, "The settings are valid, but they could not be committed: %s",
                  err.msg);
-        audit_provision(rq, 500, rq->cfg->flash_generation, msg);
+        routes_audit_provision(rq, "settings", 500, rq->cfg->flash_generation, msg);
         gh_log(GH_LOG_ERR, "settings: %s", msg);
         return http_error(rq->mc, 500, 1, NULL, msg, NULL, 0);
     }
     snprintf(msg, sizeof msg, "accepted: hostname %s", s.hostname);
-    audit_provision(rq, 200, gen, msg);
+    routes_audit_provision(rq, "settings", 200, gen, msg);
     return send_settings(rq, &s, gen);
 }
 

@@ -24,7 +24,13 @@ static char crl_buf_[GH_TRUST_MAX_BYTES];
 static char ini_buf_[GH_SETTINGS_MAX_BYTES + 1];
 static struct gh_error table_errs_[1];
 
-struct gh_flash *config_flash(void) { return flash_; }
+int config_read_file(const char *name, void *buf, size_t cap, size_t *len, struct gh_error *err)
+{
+    pthread_mutex_lock(&reload_lock_);
+    int rc = flash_read(flash_, name, buf, cap, len, err);
+    pthread_mutex_unlock(&reload_lock_);
+    return rc;
+}
 
 /* Read NAME from flash (or the firmware defaults); *found 0 when neither has it. */
 static int read_file(const char *name, char *buf, size_t cap, size_t *len, int *found,

@@ -50,8 +50,9 @@ int config_commit(const struct flash_file *files, int n, uint32_t *flash_gen,
 const struct gh_config *config_acquire(void);
 void config_release(const struct gh_config *cfg);
 
-/* The flash handle (read-only use, under the caller's own judgement). */
-struct gh_flash *config_flash(void);
+/* Read a flash file that is not part of a generation (settings.ini), under
+ * the same lock as commits, so a read never meets a commit half-way. */
+int config_read_file(const char *name, void *buf, size_t cap, size_t *len, struct gh_error *err);
 
 void config_shutdown(void);
 

@@ -81,7 +81,7 @@ int http_error(struct mg_connection *mc, int status, int is_api, const char *rea
         snprintf(body, sizeof body,
                  "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                  "<meta name=\"viewport\" content=\"width=device-width\">"
-                 "<title>%d %s</title><link rel=\"stylesheet\" href=\"/ui/app.css\"></head>"
+                 "<title>%d %s</title></head>"
                  "<body class=\"error-page\"><main><h1>%d %s</h1><p class=\"message\">%s</p>"
                  "%s%s%s</main></body></html>\n",
                  status, mg_get_response_code_text(mc, status), status,

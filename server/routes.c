@@ -127,6 +127,21 @@ static int dispatch(struct gh_request *rq)
     }
 }
 
+void routes_audit_provision(struct gh_request *rq, const char *what, int status, uint32_t gen,
+                            const char *detail)
+{
+    struct audit_record r = *rq->audit;
+    r.kind = AUDIT_PROVISION;
+    r.status = status;
+    r.generation = gen;
+    snprintf(r.reason, sizeof r.reason, "%s",
+             status == 200 ? "ok" : status == 409 ? "would-lose-admin"
+             : status == 413 ? "too-large" : status == 400 ? "invalid" : "commit-failed");
+    snprintf(r.detail, sizeof r.detail, "%s: %s", what, detail);
+    audit_add(&r);
+    rq->audited = 1;
+}
+
 int routes_handle(struct mg_connection *mc, void *unused)
 {
     struct gh_request rq;

@@ -10,6 +10,11 @@
 
 int routes_handle(struct mg_connection *mc, void *unused);
 
+/* The audit record of a provisioning attempt (what = "certmap", "settings"),
+ * in place of the request's own record. The reason follows the status. */
+void routes_audit_provision(struct gh_request *rq, const char *what, int status, uint32_t gen,
+                            const char *detail);
+
 /* The handlers (api_*.c, ui.c). Each returns the HTTP status it answered. */
 int api_whoami(struct gh_request *rq);
 int api_status(struct gh_request *rq);
