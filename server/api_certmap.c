@@ -55,11 +55,9 @@ static int put_locked(struct gh_request *rq)
         json_str(&j, "mapping", errs[0].mapping[0] ? errs[0].mapping : NULL);
         json_int(&j, "errors", nerrs);
         json_obj_close(&j);
-        json_finish(&j);
         snprintf(msg, sizeof msg, "refused: %s", line);
         routes_audit_provision(rq, "certmap", 400, rq->cfg->flash_generation, msg);
-        http_send(rq->mc, 400, "application/json", j.buf, j.len, HTTP_API, NULL, 0);
-        return 400;
+        return http_send_json(rq, 400, &j);
     }
 
     /* Would the uploader lock themselves out? */
@@ -82,10 +80,8 @@ static int put_locked(struct gh_request *rq)
         json_str(&j, "role_after", d.result == CERTMAP_ALLOW ? gh_role_name(d.role) : NULL);
         json_str(&j, "mapping_after", d.mapping[0] ? d.mapping : NULL);
         json_obj_close(&j);
-        json_finish(&j);
         routes_audit_provision(rq, "certmap", 409, rq->cfg->flash_generation, "refused: the uploader would lose admin");
-        http_send(rq->mc, 409, "application/json", j.buf, j.len, HTTP_API, NULL, 0);
-        return 409;
+        return http_send_json(rq, 409, &j);
     }
 
     struct flash_file f = {"certmap.ini", body_, (size_t)n};
@@ -103,12 +99,10 @@ static int put_locked(struct gh_request *rq)
     json_int(&j, "mappings", scratch_.count);
     json_int(&j, "generation", flash_gen);
     json_obj_close(&j);
-    json_finish(&j);
     snprintf(msg, sizeof msg, "accepted: %u mappings%s", scratch_.count,
              strcmp(force, "1") == 0 ? " (force=1)" : "");
     routes_audit_provision(rq, "certmap", 200, flash_gen, msg);
-    http_send(rq->mc, 200, "application/json", j.buf, j.len, HTTP_API, NULL, 0);
-    return 200;
+    return http_send_json(rq, 200, &j);
 }
 
 int api_certmap_put(struct gh_request *rq)

@@ -46,11 +46,7 @@ static int send_settings(struct gh_request *rq, const struct devsettings *s, lon
     if (generation >= 0)
         json_int(&j, "generation", generation);
     json_obj_close(&j);
-    if (!json_finish(&j))
-        return http_error(rq->mc, 500, 1, NULL, "The answer does not fit the response buffer.", NULL,
-                          rq->head);
-    http_send(rq->mc, 200, "application/json", j.buf, j.len, HTTP_API, NULL, rq->head);
-    return 200;
+    return http_send_json(rq, 200, &j);
 }
 
 int api_settings_get(struct gh_request *rq)
@@ -106,11 +102,9 @@ static int put_locked(struct gh_request *rq)
         json_str(&j, "error", err.msg);
         json_str(&j, "field", field[0] ? field : NULL);
         json_obj_close(&j);
-        json_finish(&j);
         snprintf(msg, sizeof msg, "refused: %s", err.msg);
         routes_audit_provision(rq, "settings", 400, gen, msg);
-        http_send(rq->mc, 400, "application/json", j.buf, j.len, HTTP_API, NULL, 0);
-        return 400;
+        return http_send_json(rq, 400, &j);
     }
 
     size_t len = 0;

@@ -25,8 +25,5 @@ int api_whoami(struct gh_request *rq)
     json_int(&j, "not_after", id->not_after);
     json_int(&j, "generation", rq->cfg->flash_generation);
     json_obj_close(&j);
-    if (!json_finish(&j))
-        return http_error(rq->mc, 500, 1, NULL, "The answer does not fit the response buffer.", NULL, rq->head);
-    http_send(rq->mc, 200, "application/json", j.buf, j.len, HTTP_API, NULL, rq->head);
-    return 200;
+    return http_send_json(rq, 200, &j);
 }

@@ -74,6 +74,53 @@
 #define GH_DEVSET_SERVER_MAX     259   /* a host name (253) with ":65535" */
 #define GH_DEVSET_NTP_MAX        4     /* NTP servers */
 
+/* ---- memory (server/pool.c; README "RAM budget") ----
+ * The TLS pool is wolfSSL's static-memory allocator: blocks of a few fixed
+ * sizes. One "set" is the blocks one mutual-TLS connection needs at its peak
+ * (the handshake) as measured (tests/bench/pool-profile.sh); the pool holds
+ * GH_TLS_SESSIONS sets for connections and GH_TLS_BASE_SETS for what lives as
+ * long as the server (the CTX, its certificate and key, the trust stores of
+ * two configuration generations during a reload, the CRLs). wolfSSL cuts the
+ * buffer into whole sets, largest blocks first. Each block costs 32 bytes of
+ * bookkeeping; at most 255 blocks of one size per set; at most
+ * WOLFMEM_MAX_BUCKETS sizes (toolchain/user_settings.h). The largest block
+ * must hold a full TLS record buffer (16 KiB + header + MAC = 16992). */
+#ifndef GH_TLS_BUCKETS
+#define GH_TLS_BUCKETS(X) /* X(block bytes, blocks per set) */                            \
+    X(64, 40) X(128, 26) X(256, 4) X(512, 38) X(1024, 4) X(2432, 10) X(3456, 3) X(4544, 4) \
+    X(16992, 2)
+#endif
+#ifndef GH_TLS_SESSIONS
+#define GH_TLS_SESSIONS          GH_WORKERS /* connections the pool holds at their peak at once */
+#endif
+#ifndef GH_TLS_BASE_SETS
+#define GH_TLS_BASE_SETS         2     /* sets for the CTX, trust stores and CRLs */
+#endif
+#define GH_TLS_BLOCK_OVERHEAD    32    /* wolfSSL's bookkeeping per block, aligned */
+#define GH_TLS_SET_BYTES_(size, n) + (n) * ((size) + GH_TLS_BLOCK_OVERHEAD)
+#define GH_TLS_SET_BYTES         (0 GH_TLS_BUCKETS(GH_TLS_SET_BYTES_))
+#define GH_TLS_POOL_BYTES        ((GH_TLS_SESSIONS + GH_TLS_BASE_SETS) * GH_TLS_SET_BYTES + 1024)
+
+/* civetweb: its context, one struct mg_connection (2536 bytes on x86-64 in
+ * 1.16) and one request-header buffer per worker, then per request a copy of
+ * the URI and, per connection, nothing else (client-certificate strings are
+ * not built: toolchain/patches/civetweb-0002-*). */
+#ifndef GH_REQUEST_HEADER_MAX
+#define GH_REQUEST_HEADER_MAX    8192  /* request line + headers; more gets 431/400 */
+#endif
+#define GH_WEB_BASE_BYTES        (24 * 1024) /* context, options, socket queue */
+#define GH_WEB_PER_WORKER        (3 * 1024 + GH_REQUEST_HEADER_MAX + 1024)
+#define GH_WEB_POOL_BYTES        (GH_WEB_BASE_BYTES + GH_WORKERS * GH_WEB_PER_WORKER)
+/* The admin reserve (pool_admit): connections a client that does not map to
+ * admin may never take, counted both in workers and in TLS pool sets, so an
+ * operator can still get in while other clients hold everything else. */
+#ifndef GH_ADMIN_RESERVE
+#define GH_ADMIN_RESERVE         1
+#endif
+#ifndef GH_WORKER_STACK_BYTES
+#define GH_WORKER_STACK_BYTES    (256 * 1024) /* civetweb thread stacks (address space; RSS is what a handshake touches) */
+#endif
+
 /* ---- audit ---- */
 #ifndef GH_AUDIT_RECORDS
 #define GH_AUDIT_RECORDS         128   /* kept in RAM, newest overwrite oldest */

@@ -54,10 +54,8 @@ if(GH_TESTS)
     message(FATAL_ERROR "cmocka not found: apt-get install libcmocka-dev")
   endif()
 
-  # The demo PKI (certs/make-pki.sh), made once per build folder.
-  set(GH_CERTMAP_PKI "${CMAKE_BINARY_DIR}/pki")
-  add_test(NAME certmap_pki COMMAND bash "${_ghm_root}/certs/make-pki.sh" "${GH_CERTMAP_PKI}")
-  set_tests_properties(certmap_pki PROPERTIES FIXTURES_SETUP certmap_pki)
+  # The test PKI: the `pki` fixture of the top-level CMakeLists.txt.
+  set(GH_CERTMAP_PKI "${GH_PKI}")
 
   foreach(_t test_certmap test_certmap_load test_certinfo)
     add_executable(${_t} ${_ghm_root}/tests/unit/${_t}.c)
@@ -68,7 +66,7 @@ if(GH_TESTS)
   add_test(NAME certmap_unit_match COMMAND test_certmap)
   add_test(NAME certmap_unit_load COMMAND test_certmap_load)
   add_test(NAME certmap_unit_certinfo COMMAND test_certinfo "${GH_CERTMAP_PKI}")
-  set_tests_properties(certmap_unit_certinfo PROPERTIES FIXTURES_REQUIRED certmap_pki)
+  set_tests_properties(certmap_unit_certinfo PROPERTIES FIXTURES_REQUIRED pki)
 
   add_test(NAME certmap_fuzz_replay_load
     COMMAND fuzz_certmap_load "${_ghm_root}/tests/fuzz/corpus/certmap_load"
@@ -88,7 +86,7 @@ if(GH_TESTS)
     add_test(NAME certmap_check_cert
       COMMAND bash "${_ghm_root}/tests/check/run-cert-cases.sh" "${_bin}"
               "${_ghm_root}/tests/data/certmap/cert-cases" "${GH_CERTMAP_PKI}")
-    set_tests_properties(certmap_check_cert PROPERTIES FIXTURES_REQUIRED certmap_pki)
+    set_tests_properties(certmap_check_cert PROPERTIES FIXTURES_REQUIRED pki)
   endfunction()
   cmake_language(DEFER DIRECTORY "${CMAKE_SOURCE_DIR}" CALL _ghm_check_tests)
 endif()

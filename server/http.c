@@ -92,6 +92,15 @@ int http_error(struct mg_connection *mc, int status, int is_api, const char *rea
     return status;
 }
 
+int http_send_json(struct gh_request *rq, int status, struct json *j)
+{
+    if (!json_finish(j))
+        return http_error(rq->mc, 500, 1, NULL, "The answer does not fit the response buffer.", NULL,
+                          rq->head);
+    http_send(rq->mc, status, "application/json", j->buf, j->len, HTTP_API, NULL, rq->head);
+    return status;
+}
+
 long http_read_body(struct mg_connection *mc, char *buf, size_t cap)
 {
     const struct mg_request_info *ri = mg_get_request_info(mc);

@@ -36,6 +36,12 @@ void http_send(struct mg_connection *mc, int status, const char *content_type,
 int http_error(struct mg_connection *mc, int status, int is_api, const char *reason,
                const char *msg, const char *extra, int head);
 
+/* Finish j (rendered into rq->cn->out or any buffer) and send it as
+ * application/json with status; a 500 when it overflowed. Returns the status
+ * sent. */
+struct json;
+int http_send_json(struct gh_request *rq, int status, struct json *j);
+
 /* The request body into buf: the length, -413 when larger than cap, -400 when
  * the body is shorter than its Content-Length or the framing is bad. */
 long http_read_body(struct mg_connection *mc, char *buf, size_t cap);

@@ -1,0 +1,373 @@
+#include "pool.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <wolfssl/wolfcrypt/settings.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/memory.h>
+#include <wolfssl/wolfcrypt/wc_port.h>
+
+#include "budget.h"
+#include "log.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define POOL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define POOL_ASAN 1
+#endif
+#endif
+#ifdef POOL_ASAN
+#include <sanitizer/asan_interface.h>
+/* The allocator reads its own block headers, which stay poisoned. */
+#define NO_ASAN __attribute__((no_sanitize("address")))
+#else
+#define ASAN_POISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#define ASAN_UNPOISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#define NO_ASAN
+#endif
+
+#ifndef WOLFSSL_STATIC_MEMORY_DEBUG_CALLBACK
+#error "toolchain/user_settings.h must define WOLFSSL_STATIC_MEMORY_DEBUG_CALLBACK (pool.c counts refusals with it)"
+#endif
+
+static int system_heap_;            /* GATEHOUSE_SYSTEM_HEAP=1: no pools */
+static __thread uint32_t thread_refusals_;
+static atomic_uint admissions_refused_;
+
+/* A refusal is logged at most once a second, with the count since the last line. */
+static void note_refusal(const char *pool, size_t pool_bytes, size_t size, uint32_t total)
+{
+    static atomic_llong last_;
+    static atomic_uint unlogged_;
+    long long now = (long long)time(NULL);
+    long long last = atomic_load(&last_);
+    unsigned n = atomic_fetch_add(&unlogged_, 1) + 1;
+    thread_refusals_++;
+    if (now == last || !atomic_compare_exchange_strong(&last_, &last, now))
+        return;
+    atomic_fetch_sub(&unlogged_, n);
+    gh_log(GH_LOG_WARN,
+           "out of memory: the %s pool (%zu bytes, budget.h) refused %zu bytes; %u refusal%s "
+           "(%u in all): what needed it is refused, service goes on as memory returns",
+           pool, pool_bytes, size, n, n == 1 ? "" : "s since the last line", total);
+}
+
+uint32_t pool_thread_refusals(void)
+{
+    uint32_t n = thread_refusals_;
+    thread_refusals_ = 0;
+    return n;
+}
+
+/* ---------------------------------------------------------------- TLS pool */
+
+#define BUCKET_SIZE_(size, n) size,
+#define BUCKET_COUNT_(size, n) n,
+static const unsigned int tls_sizes_[] = {GH_TLS_BUCKETS(BUCKET_SIZE_)};
+static const unsigned int tls_counts_[] = {GH_TLS_BUCKETS(BUCKET_COUNT_)};
+#define TLS_NBUCKETS (sizeof tls_sizes_ / sizeof tls_sizes_[0])
+_Static_assert(TLS_NBUCKETS <= WOLFMEM_MAX_BUCKETS,
+               "GH_TLS_BUCKETS has more sizes than WOLFMEM_MAX_BUCKETS (user_settings.h)");
+
+static unsigned char tls_buf_[GH_TLS_POOL_BYTES] __attribute__((aligned(WOLFSSL_STATIC_ALIGN)));
+static WOLFSSL_HEAP_HINT *tls_hint_;
+/* Kept by the callback below, which wolfSSL calls with the pool's mutex held. */
+static size_t tls_total_, tls_used_, tls_peak_;
+static uint32_t tls_refusals_;
+
+static void on_tls_memory(size_t size, int block, byte what, int type)
+{
+    (void)type;
+    switch (what) {
+    case WOLFSSL_DEBUG_MEMORY_INIT:
+        tls_total_ += (size_t)block;
+        break;
+    case WOLFSSL_DEBUG_MEMORY_ALLOC:
+        tls_used_ += (size_t)block;
+        if (tls_used_ > tls_peak_)
+            tls_peak_ = tls_used_;
+        break;
+    case WOLFSSL_DEBUG_MEMORY_FREE:
+        /* wolfSSL_Realloc frees without reporting the new block: never below 0 */
+        tls_used_ = tls_used_ > (size_t)block ? tls_used_ - (size_t)block : 0;
+        break;
+    case WOLFSSL_DEBUG_MEMORY_FAIL:
+        note_refusal("TLS", sizeof tls_buf_, size, ++tls_refusals_);
+        break;
+    }
+}
+
+int pool_init(struct gh_error *err)
+{
+    const char *sys = getenv("GATEHOUSE_SYSTEM_HEAP");
+    if (sys && !strcmp(sys, "1")) {
+        system_heap_ = 1;
+        gh_log(GH_LOG_WARN, "GATEHOUSE_SYSTEM_HEAP=1: the C library's heap, not the fixed pools");
+        return 0;
+    }
+    for (size_t i = 1; i < TLS_NBUCKETS; i++)
+        if (tls_sizes_[i] <= tls_sizes_[i - 1])
+            return gh_error_set(err, GH_E_INTERNAL, "GH_TLS_BUCKETS: block sizes must grow");
+    wolfSSL_SetDebugMemoryCb(on_tls_memory);
+    int rc = wc_LoadStaticMemory_ex(&tls_hint_, (unsigned)TLS_NBUCKETS, tls_sizes_, tls_counts_,
+                                    tls_buf_, (unsigned)sizeof tls_buf_, WOLFMEM_GENERAL, 0);
+    if (rc != 0)
+        return gh_error_set(err, GH_E_INTERNAL, "cannot load the TLS memory pool (%d)", rc);
+    /* Allocations that pass no heap hint (the OpenSSL layer's) take from the pool too. */
+    wolfSSL_SetGlobalHeapHint(tls_hint_);
+    return 0;
+}
+
+void *pool_tls_heap(void)
+{
+    return tls_hint_;
+}
+
+/* Bytes in free blocks now, and live WOLFSSL objects; under the pool's lock. */
+static void tls_state(size_t *free_bytes, uint32_t *conns)
+{
+    WOLFSSL_MEM_STATS st;
+    WOLFSSL_HEAP *heap = tls_hint_->memory;
+    size_t avail = 0;
+    if (wc_LockMutex(&heap->memory_mutex) != 0) {
+        *free_bytes = 0;
+        *conns = 0;
+        return;
+    }
+    wolfSSL_GetMemStats(heap, &st);
+    *conns = heap->curIO;
+    wc_UnLockMutex(&heap->memory_mutex);
+    for (size_t i = 0; i < WOLFMEM_MAX_BUCKETS; i++)
+        avail += (size_t)st.avaBlock[i] * st.blockSz[i];
+    *free_bytes = avail;
+}
+
+/* ---------------------------------------------------------------- web pool */
+
+/* First fit over one buffer, free blocks in an address-ordered list so that
+ * neighbours merge. civetweb allocates little after start-up (its context
+ * and per-worker buffers are made once): a copy of each request's URI. */
+#define WEB_ALIGN 16
+struct web_block {
+    _Alignas(WEB_ALIGN) size_t size;   /* whole block, header included; bit 0: in use */
+    union {
+        struct web_block *next;        /* free: the next free block up */
+        size_t asked;                  /* in use: the bytes the caller asked for */
+    } u;
+};
+#define WEB_HDR sizeof(struct web_block)
+#define WEB_USED ((size_t)1)
+
+static unsigned char web_buf_[GH_WEB_POOL_BYTES] __attribute__((aligned(WEB_ALIGN)));
+static struct web_block *web_free_;
+static int web_ready_;
+static size_t web_used_, web_peak_;
+static uint32_t web_refusals_;
+static pthread_mutex_t web_lock_ = PTHREAD_MUTEX_INITIALIZER;
+
+static NO_ASAN void web_init_locked(void)
+{
+    web_free_ = (struct web_block *)web_buf_;
+    web_free_->size = sizeof web_buf_ & ~(size_t)(WEB_ALIGN - 1);
+    web_free_->u.next = NULL;
+    ASAN_POISON_MEMORY_REGION(web_buf_, sizeof web_buf_);
+    web_ready_ = 1;
+}
+
+static NO_ASAN void *web_alloc(size_t size)
+{
+    size_t need;
+    struct web_block **link, *b = NULL;
+    if (size > sizeof web_buf_)
+        goto refused;
+    need = (size + WEB_HDR + WEB_ALIGN - 1) & ~(size_t)(WEB_ALIGN - 1);
+    pthread_mutex_lock(&web_lock_);
+    if (!web_ready_)
+        web_init_locked();
+    for (link = &web_free_; *link; link = &(*link)->u.next) {
+        if ((*link)->size >= need)
+            break;
+    }
+    b = *link;
+    if (b) {
+        if (b->size - need >= WEB_HDR + WEB_ALIGN) {   /* split: the rest stays free */
+            struct web_block *rest = (struct web_block *)((unsigned char *)b + need);
+            rest->size = b->size - need;
+            rest->u.next = b->u.next;
+            *link = rest;
+            b->size = need;
+        } else {
+            *link = b->u.next;
+        }
+        web_used_ += b->size;
+        if (web_used_ > web_peak_)
+            web_peak_ = web_used_;
+        b->size |= WEB_USED;
+        b->u.asked = size;
+    }
+    pthread_mutex_unlock(&web_lock_);
+    if (b) {
+        ASAN_UNPOISON_MEMORY_REGION(b + 1, size);
+        return b + 1;
+    }
+refused:
+    pthread_mutex_lock(&web_lock_);
+    uint32_t total = ++web_refusals_;
+    pthread_mutex_unlock(&web_lock_);
+    note_refusal("web", sizeof web_buf_, size, total);
+    return NULL;
+}
+
+static NO_ASAN struct web_block *web_block_of(void *p)
+{
+    struct web_block *b = (struct web_block *)p - 1;
+    if ((unsigned char *)b < web_buf_ || (unsigned char *)p >= web_buf_ + sizeof web_buf_ ||
+        ((uintptr_t)p & (WEB_ALIGN - 1)) || !(b->size & WEB_USED))
+        return NULL;
+    return b;
+}
+
+static NO_ASAN void web_release(void *p)
+{
+    struct web_block *b = web_block_of(p), *prev = NULL, *next;
+    if (!b) {
+        gh_log(GH_LOG_ERR, "web pool: free of a pointer it did not hand out (%p): ignored", p);
+        return;
+    }
+    ASAN_POISON_MEMORY_REGION(p, b->u.asked);
+    pthread_mutex_lock(&web_lock_);
+    b->size &= ~WEB_USED;
+    web_used_ -= b->size;
+    for (next = web_free_; next && next < b; next = next->u.next)
+        prev = next;
+    if (next && (unsigned char *)b + b->size == (unsigned char *)next) {
+        b->size += next->size;
+        next = next->u.next;
+    }
+    b->u.next = next;
+    if (prev && (unsigned char *)prev + prev->size == (unsigned char *)b) {
+        prev->size += b->size;
+        prev->u.next = next;
+    } else if (prev) {
+        prev->u.next = b;
+    } else {
+        web_free_ = b;
+    }
+    pthread_mutex_unlock(&web_lock_);
+}
+
+static NO_ASAN size_t web_asked(void *p)
+{
+    return ((struct web_block *)p - 1)->u.asked;
+}
+
+void *pool_web_malloc(size_t size)
+{
+    if (system_heap_)
+        return malloc(size);
+    return web_alloc(size);
+}
+
+void *pool_web_calloc(size_t n, size_t size)
+{
+    size_t total;
+    void *p;
+    if (system_heap_)
+        return calloc(n, size);
+    if (__builtin_mul_overflow(n, size, &total))
+        return NULL;
+    p = web_alloc(total);
+    if (p)
+        memset(p, 0, total);
+    return p;
+}
+
+void *pool_web_realloc(void *p, size_t size)
+{
+    void *q;
+    if (system_heap_)
+        return realloc(p, size);
+    if (!p)
+        return web_alloc(size);
+    if (size == 0) {
+        web_release(p);
+        return NULL;
+    }
+    if (!web_block_of(p))
+        return NULL;
+    q = web_alloc(size);
+    if (q) {
+        size_t old = web_asked(p);
+        memcpy(q, p, old < size ? old : size);
+        web_release(p);
+    }
+    return q;
+}
+
+void pool_web_free(void *p)
+{
+    if (!p)
+        return;
+    if (system_heap_) {
+        free(p);
+        return;
+    }
+    web_release(p);
+}
+
+/* ---------------------------------------------------------------- status */
+
+void pool_stats(struct pool_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->admissions_refused = atomic_load(&admissions_refused_);
+    if (system_heap_)
+        return;
+    size_t free_bytes;
+    tls_state(&free_bytes, &out->tls_connections);
+    if (wc_LockMutex(&tls_hint_->memory->memory_mutex) == 0) {
+        out->tls.size = tls_total_;
+        out->tls.peak = tls_peak_;
+        out->tls.refusals = tls_refusals_;
+        wc_UnLockMutex(&tls_hint_->memory->memory_mutex);
+    }
+    out->tls.used = out->tls.size > free_bytes ? out->tls.size - free_bytes : 0;
+    if (out->tls.peak < out->tls.used)
+        out->tls.peak = out->tls.used;
+    pthread_mutex_lock(&web_lock_);
+    out->web.size = sizeof web_buf_;
+    out->web.used = web_used_;
+    out->web.peak = web_peak_;
+    out->web.refusals = web_refusals_;
+    pthread_mutex_unlock(&web_lock_);
+}
+
+/* ---------------------------------------------------------------- admin reserve */
+
+int pool_admit(int is_admin, char *why, size_t cap)
+{
+    size_t free_bytes = 0;
+    uint32_t conns = 0;
+    if (is_admin || GH_ADMIN_RESERVE == 0 || system_heap_)
+        return 0;
+    tls_state(&free_bytes, &conns);
+    /* conns counts this connection: it may take a worker only if
+     * GH_ADMIN_RESERVE stay free for admins */
+    if (conns + GH_ADMIN_RESERVE > GH_WORKERS) {
+        snprintf(why, cap, "all but %d of %d connections are in use; the rest are kept for an admin",
+                 GH_ADMIN_RESERVE, GH_WORKERS);
+    } else if (free_bytes < (size_t)GH_ADMIN_RESERVE * GH_TLS_SET_BYTES) {
+        snprintf(why, cap, "TLS memory is low (%zu bytes free); the rest is kept for an admin",
+                 free_bytes);
+    } else {
+        return 0;
+    }
+    atomic_fetch_add(&admissions_refused_, 1);
+    return GH_E_NOMEM;
+}
