@@ -87,6 +87,7 @@ start)
     done
     echo "boot.sh: no HTTPS on 127.0.0.1:$port after $limit s; the console said:" >&2
     tail -30 "$state/console.log" >&2
+    kill -KILL "$(cat "$state/qemu.pid")" 2>/dev/null || true
     exit 1
     ;;
 stop)

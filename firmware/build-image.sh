@@ -70,7 +70,7 @@ add_module() {
         add_module "$d"
     done
     order="$order $1"
-    cp "$p" "$r/lib/modules/$1.ko"
+    cp "$(modpath "$1")" "$r/lib/modules/$1.ko"   # $p is global: recomputed
 }
 for m in virtio_mmio virtio_net virtio_blk virtio-rng; do add_module "$m"; done
 echo "$order" | tr ' ' '\n' | sed '/^$/d' >"$r/lib/modules/load-order"

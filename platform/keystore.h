@@ -22,7 +22,8 @@ struct gh_keystore {
 };
 
 /* Parse uri and open the backend (for PKCS#11: load the module, log in).
- * flash_dir resolves relative `file:` names (PIN files, module paths). */
+ * A relative `pin-source=file:NAME` is a file in the flash; module paths must
+ * be absolute (code is never loaded from the writable flash folder). */
 int keystore_open(struct gh_keystore *ks, const char *uri, struct gh_flash *flash,
                   const char *flash_dir, struct gh_error *err);
 

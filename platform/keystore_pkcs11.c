@@ -201,8 +201,9 @@ static int load_module(struct p11 *p, struct gh_error *err)
                             path);
     int rc = wc_Pkcs11_Initialize_ex(&p->dev, path, NULL, &rv);
     if (rc == WC_INIT_E)
-        return gh_error_set(err, GH_E_INVALID, PFX "module-path %s: C_Initialize failed: %s", path,
-                            ckr_name(rv, rvb, sizeof rvb));
+        return gh_error_set(err, GH_E_INVALID,
+                            PFX "module-path %s: C_Initialize failed: %s (is the module's own configuration there? SoftHSM2: SOFTHSM2_CONF)",
+                            path, ckr_name(rv, rvb, sizeof rvb));
     if (rc)
         return gh_error_set(err, GH_E_INVALID, PFX "module-path %s: cannot initialise the module (%s)", path,
                             wc_GetErrorString(rc));
@@ -457,7 +458,12 @@ static CK_BBOOL key_flag(struct p11 *p, CK_OBJECT_HANDLE h, CK_ATTRIBUTE_TYPE ty
 }
 
 /* wolfSSL finds the key again by (class, key type, id) or (class, key type,
- * label) and takes the first hit: pick a handle that names only this key. */
+ * label) and takes the first hit: pick a handle that names only this key,
+ * and that fits wolfSSL's key structures (ECC_MAX_ID_LEN, RSA_MAX_LABEL_LEN...). */
+#define KS_P11_HANDLE_MAX 32
+_Static_assert(KS_P11_HANDLE_MAX <= ECC_MAX_ID_LEN && KS_P11_HANDLE_MAX <= ECC_MAX_LABEL_LEN &&
+                   KS_P11_HANDLE_MAX <= RSA_MAX_ID_LEN && KS_P11_HANDLE_MAX <= RSA_MAX_LABEL_LEN,
+               "a key handle must fit wolfSSL's ecc_key and RsaKey");
 static int choose_handle(struct p11 *p, CK_OBJECT_HANDLE key, struct gh_error *err)
 {
     const struct pkcs11_uri *u = &p->uri;
@@ -474,7 +480,8 @@ static int choose_handle(struct p11 *p, CK_OBJECT_HANDLE key, struct gh_error *e
     } else if (p->f->C_GetAttributeValue(p->session, key, &a, 1) == 0 && a.ulValueLen <= sizeof id) {
         id_len = a.ulValueLen;
     }
-    if (id_len && find_keys(p, &p->key_type, NULL, id, id_len, h, 2, &n) == 0 && n == 1 && h[0] == key) {
+    if (id_len && id_len <= KS_P11_HANDLE_MAX &&
+        find_keys(p, &p->key_type, NULL, id, id_len, h, 2, &n) == 0 && n == 1 && h[0] == key) {
         memcpy(p->key_id, id, id_len);
         p->key_id_len = id_len;
         p->use_id = 1;
@@ -484,14 +491,15 @@ static int choose_handle(struct p11 *p, CK_OBJECT_HANDLE key, struct gh_error *e
         snprintf(label, sizeof label, "%s", u->object);
     else
         key_label(p, key, label, sizeof label);
-    if (label[0] && find_keys(p, &p->key_type, label, NULL, 0, h, 2, &n) == 0 && n == 1 && h[0] == key) {
+    if (label[0] && strlen(label) <= KS_P11_HANDLE_MAX &&
+        find_keys(p, &p->key_type, label, NULL, 0, h, 2, &n) == 0 && n == 1 && h[0] == key) {
         snprintf(p->key_label, sizeof p->key_label, "%s", label);
         p->use_id = 0;
         return 0;
     }
     return gh_error_set(err, GH_E_INVALID,
-                        PFX "token \"%s\": other private keys share this key's id and label; give each key a unique id",
-                        p->token_label);
+                        PFX "token \"%s\": the key needs a CKA_ID or label of 1 to %d bytes that no other private key has",
+                        p->token_label, KS_P11_HANDLE_MAX);
 }
 
 static int find_key(struct p11 *p, struct gh_error *err)
@@ -534,11 +542,15 @@ static int find_key(struct p11 *p, struct gh_error *err)
 
 /* ---- the crypto callback ---- */
 
+/* What the token does with its key. Not ECDSA verification: the token key
+ * carries no public point for it (wolfSSL's PKCS#11 verify would read a NULL
+ * curve), and TLS never verifies with its own key unless built with
+ * WOLFSSL_CHECK_SIG_FAULTS, which token keys do not support. RSA stays whole:
+ * wolfSSL checks each RSA signature it makes with the same key object. */
 static int is_key_op(int pk_type)
 {
     switch (pk_type) {
     case WC_PK_TYPE_ECDSA_SIGN:
-    case WC_PK_TYPE_ECDSA_VERIFY:
     case WC_PK_TYPE_EC_CHECK_PRIV_KEY:
     case WC_PK_TYPE_RSA:
     case WC_PK_TYPE_RSA_GET_SIZE:

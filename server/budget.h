@@ -76,30 +76,39 @@
 
 /* ---- memory (server/pool.c; README "RAM budget") ----
  * The TLS pool is wolfSSL's static-memory allocator: blocks of a few fixed
- * sizes. One "set" is the blocks one mutual-TLS connection needs at its peak
- * (the handshake) as measured (tests/bench/pool-profile.sh); the pool holds
- * GH_TLS_SESSIONS sets for connections and GH_TLS_BASE_SETS for what lives as
- * long as the server (the CTX, its certificate and key, the trust stores of
- * two configuration generations during a reload, the CRLs). wolfSSL cuts the
- * buffer into whole sets, largest blocks first. Each block costs 32 bytes of
- * bookkeeping; at most 255 blocks of one size per set; at most
- * WOLFMEM_MAX_BUCKETS sizes (toolchain/user_settings.h). The largest block
- * must hold a full TLS record buffer (16 KiB + header + MAC = 16992). */
+ * sizes, each request served by the smallest free block that holds it. The
+ * counts come from measurement (tests/bench/pool-profile.sh traces every
+ * allocation of a handshake and of a start-up with reloads, and picks the
+ * sizes that need the fewest bytes):
+ *   per session: the blocks one mutual-TLS connection holds at once at its
+ *     peak (the handshake), over P-256, P-384 and RSA-2048 client chains,
+ *     TLS 1.2 and 1.3, refused and accepted; the pool has GH_TLS_SESSIONS
+ *     of these;
+ *   base: what lives as long as the server (wolfSSL, the CTX, the server
+ *     certificate and key) plus two configuration generations, as a reload
+ *     keeps the old one while it builds the new: sized for a ca.pem of 16
+ *     CAs and a crl.pem of 256 entries (one more CA costs about 3 blocks of
+ *     16/112/352 bytes, one more revoked certificate one 112-byte block per
+ *     generation), and one block as large as crl.pem may be, which wolfSSL
+ *     decodes in one piece.
+ * Each block costs GH_TLS_BLOCK_OVERHEAD bytes of bookkeeping; block sizes
+ * are multiples of 16 and grow; at most WOLFMEM_MAX_BUCKETS sizes
+ * (toolchain/user_settings.h). A record buffer takes a 16992 block. */
 #ifndef GH_TLS_BUCKETS
-#define GH_TLS_BUCKETS(X) /* X(block bytes, blocks per set) */                            \
-    X(64, 40) X(128, 26) X(256, 4) X(512, 38) X(1024, 4) X(2432, 10) X(3456, 3) X(4544, 4) \
-    X(16992, 2)
+#define GH_TLS_BUCKETS(X) /* X(block bytes, blocks per session, base blocks) */           \
+    X(16, 55, 44) X(48, 43, 11) X(112, 48, 558) X(352, 91, 78) X(848, 4, 2) X(1088, 7, 0) \
+    X(1488, 4, 3) X(1936, 1, 0) X(3376, 2, 2) X(8704, 3, 1) X(16992, 1, 2)               \
+    X(GH_TRUST_MAX_BYTES + 16, 0, 1)
 #endif
 #ifndef GH_TLS_SESSIONS
 #define GH_TLS_SESSIONS          GH_WORKERS /* connections the pool holds at their peak at once */
 #endif
-#ifndef GH_TLS_BASE_SETS
-#define GH_TLS_BASE_SETS         2     /* sets for the CTX, trust stores and CRLs */
-#endif
-#define GH_TLS_BLOCK_OVERHEAD    32    /* wolfSSL's bookkeeping per block, aligned */
-#define GH_TLS_SET_BYTES_(size, n) + (n) * ((size) + GH_TLS_BLOCK_OVERHEAD)
-#define GH_TLS_SET_BYTES         (0 GH_TLS_BUCKETS(GH_TLS_SET_BYTES_))
-#define GH_TLS_POOL_BYTES        ((GH_TLS_SESSIONS + GH_TLS_BASE_SETS) * GH_TLS_SET_BYTES + 1024)
+#define GH_TLS_BLOCK_OVERHEAD    32    /* wolfSSL's bookkeeping per block (64-bit; 16 on 32-bit) */
+#define GH_TLS_SESSION_BYTES_(size, n, base) + (n) * ((size) + GH_TLS_BLOCK_OVERHEAD)
+#define GH_TLS_BASE_BYTES_(size, n, base) + (base) * ((size) + GH_TLS_BLOCK_OVERHEAD)
+#define GH_TLS_SESSION_BYTES     (0 GH_TLS_BUCKETS(GH_TLS_SESSION_BYTES_))
+#define GH_TLS_BASE_BYTES        (0 GH_TLS_BUCKETS(GH_TLS_BASE_BYTES_))
+#define GH_TLS_POOL_BYTES        (GH_TLS_BASE_BYTES + GH_TLS_SESSIONS * GH_TLS_SESSION_BYTES + 1024)
 
 /* civetweb: its context, one struct mg_connection (2536 bytes on x86-64 in
  * 1.16) and one request-header buffer per worker, then per request a copy of

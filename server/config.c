@@ -113,6 +113,9 @@ static int build(struct gh_config *c, struct gh_error *err)
         return rc;
     c->crl_loaded = found;
     c->flash_generation = flash_generation(flash_);
+    if (c->crl_problem[0])
+        gh_log(GH_LOG_WARN, "%s: every client is refused until a current crl.pem is installed",
+               c->crl_problem);
     return 0;
 }
 

@@ -125,3 +125,14 @@ long http_read_body(struct mg_connection *mc, char *buf, size_t cap)
         return -400;
     return (long)got;
 }
+
+int http_check_limits(struct mg_connection *mc, int is_api, int head)
+{
+    const struct mg_request_info *ri = mg_get_request_info(mc);
+    if (ri && ri->num_headers >= MG_MAX_HEADERS) {
+        char m[96];
+        snprintf(m, sizeof m, "A request may carry at most %d header lines.", MG_MAX_HEADERS - 1);
+        return http_error(mc, 431, is_api, NULL, m, "Connection: close\r\n", head);
+    }
+    return 0;
+}

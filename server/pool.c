@@ -67,8 +67,8 @@ uint32_t pool_thread_refusals(void)
 
 /* ---------------------------------------------------------------- TLS pool */
 
-#define BUCKET_SIZE_(size, n) size,
-#define BUCKET_COUNT_(size, n) n,
+#define BUCKET_SIZE_(size, n, base) size,
+#define BUCKET_COUNT_(size, n, base) (n) * GH_TLS_SESSIONS + (base),
 static const unsigned int tls_sizes_[] = {GH_TLS_BUCKETS(BUCKET_SIZE_)};
 static const unsigned int tls_counts_[] = {GH_TLS_BUCKETS(BUCKET_COUNT_)};
 #define TLS_NBUCKETS (sizeof tls_sizes_ / sizeof tls_sizes_[0])
@@ -103,6 +103,62 @@ static void on_tls_memory(size_t size, int block, byte what, int type)
     }
 }
 
+/* wolfSSL cuts a buffer into rounds of the distribution the pool was made
+ * with, at most 255 blocks of a size per round (it keeps the count in a
+ * byte), repeated until the buffer is used up. Our counts are larger and not
+ * in proportion, so the buffer is handed over in R pieces, each exactly one
+ * round of a distribution set just before (a 1/R share of every count). The
+ * result is checked against the counts. */
+static int tls_load(struct gh_error *err)
+{
+    static const unsigned int none[WOLFMEM_MAX_BUCKETS];
+    const size_t ovh = (size_t)wolfSSL_MemoryPaddingSz();
+    const size_t head = sizeof(WOLFSSL_HEAP) + sizeof(WOLFSSL_HEAP_HINT);
+    WOLFSSL_MEM_STATS st;
+    unsigned int rounds = 1;
+    size_t off = head;
+    int rc;
+
+    if (ovh > GH_TLS_BLOCK_OVERHEAD || head % WOLFSSL_STATIC_ALIGN)
+        return gh_error_set(err, GH_E_INTERNAL, "wolfSSL's pool bookkeeping (%zu bytes a block) is "
+                            "larger than GH_TLS_BLOCK_OVERHEAD", ovh);
+    for (size_t i = 0; i < TLS_NBUCKETS; i++) {
+        if (tls_sizes_[i] % WOLFSSL_STATIC_ALIGN || (i > 0 && tls_sizes_[i] <= tls_sizes_[i - 1]))
+            return gh_error_set(err, GH_E_INTERNAL, "GH_TLS_BUCKETS: block sizes must grow in "
+                                "multiples of %d", WOLFSSL_STATIC_ALIGN);
+        if ((tls_counts_[i] + 254) / 255 > rounds)
+            rounds = (tls_counts_[i] + 254) / 255;
+    }
+    /* the pool's own bookkeeping first, no blocks yet */
+    rc = wc_LoadStaticMemory_ex(&tls_hint_, (unsigned)TLS_NBUCKETS, tls_sizes_, none, tls_buf_,
+                                (unsigned)head, WOLFMEM_GENERAL, 0);
+    if (rc != 0)
+        return gh_error_set(err, GH_E_INTERNAL, "cannot set up the TLS memory pool (%d)", rc);
+    for (unsigned int r = 0; r < rounds; r++) {
+        WOLFSSL_HEAP *heap = tls_hint_->memory;
+        size_t bytes = 0;
+        for (size_t i = 0; i < TLS_NBUCKETS; i++) {
+            unsigned int n = tls_counts_[i] / rounds + (r < tls_counts_[i] % rounds);
+            heap->distList[i] = n;
+            bytes += (size_t)n * (tls_sizes_[i] + ovh);
+        }
+        /* wolfSSL wants room for its bookkeeping in every piece, used or not */
+        if (off + bytes > sizeof tls_buf_ || bytes < head)
+            return gh_error_set(err, GH_E_INTERNAL, "GH_TLS_POOL_BYTES does not fit GH_TLS_BUCKETS");
+        rc = wc_LoadStaticMemory_ex(&tls_hint_, (unsigned)TLS_NBUCKETS, tls_sizes_, none,
+                                    tls_buf_ + off, (unsigned)bytes, WOLFMEM_GENERAL, 0);
+        if (rc != 0)
+            return gh_error_set(err, GH_E_INTERNAL, "cannot load the TLS memory pool (%d)", rc);
+        off += bytes;
+    }
+    wolfSSL_GetMemStats(tls_hint_->memory, &st);
+    for (size_t i = 0; i < TLS_NBUCKETS; i++)
+        if (st.blockSz[i] != tls_sizes_[i] || st.avaBlock[i] != tls_counts_[i])
+            return gh_error_set(err, GH_E_INTERNAL, "the TLS pool has %u blocks of %u bytes, not %u",
+                                st.avaBlock[i], st.blockSz[i], tls_counts_[i]);
+    return 0;
+}
+
 int pool_init(struct gh_error *err)
 {
     const char *sys = getenv("GATEHOUSE_SYSTEM_HEAP");
@@ -111,14 +167,10 @@ int pool_init(struct gh_error *err)
         gh_log(GH_LOG_WARN, "GATEHOUSE_SYSTEM_HEAP=1: the C library's heap, not the fixed pools");
         return 0;
     }
-    for (size_t i = 1; i < TLS_NBUCKETS; i++)
-        if (tls_sizes_[i] <= tls_sizes_[i - 1])
-            return gh_error_set(err, GH_E_INTERNAL, "GH_TLS_BUCKETS: block sizes must grow");
     wolfSSL_SetDebugMemoryCb(on_tls_memory);
-    int rc = wc_LoadStaticMemory_ex(&tls_hint_, (unsigned)TLS_NBUCKETS, tls_sizes_, tls_counts_,
-                                    tls_buf_, (unsigned)sizeof tls_buf_, WOLFMEM_GENERAL, 0);
-    if (rc != 0)
-        return gh_error_set(err, GH_E_INTERNAL, "cannot load the TLS memory pool (%d)", rc);
+    int rc = tls_load(err);
+    if (rc)
+        return rc;
     /* Allocations that pass no heap hint (the OpenSSL layer's) take from the pool too. */
     wolfSSL_SetGlobalHeapHint(tls_hint_);
     return 0;
@@ -362,7 +414,7 @@ int pool_admit(int is_admin, char *why, size_t cap)
     if (conns + GH_ADMIN_RESERVE > GH_WORKERS) {
         snprintf(why, cap, "all but %d of %d connections are in use; the rest are kept for an admin",
                  GH_ADMIN_RESERVE, GH_WORKERS);
-    } else if (free_bytes < (size_t)GH_ADMIN_RESERVE * GH_TLS_SET_BYTES) {
+    } else if (free_bytes < (size_t)GH_ADMIN_RESERVE * GH_TLS_SESSION_BYTES) {
         snprintf(why, cap, "TLS memory is low (%zu bytes free); the rest is kept for an admin",
                  free_bytes);
     } else {

@@ -15,6 +15,7 @@
 #include "flash.h"
 #include "keystore.h"
 #include "log.h"
+#include "pool.h"
 #include "routes.h"
 #include "tls.h"
 
@@ -143,6 +144,21 @@ static int on_http_error(struct mg_connection *mc, int status, const char *msg)
 {
     const struct mg_request_info *ri = mg_get_request_info(mc);
     int api = ri && ri->local_uri && strncmp(ri->local_uri, "/api/", 5) == 0;
+    /* civetweb 1.16 says "Malformed message" (400) both for a request line
+     * and headers over max_request_size and for a head cut short by the
+     * request timeout; its "Message too large" (413) is the former too. Both
+     * are a head that did not fit in time and space: 431. A Content-Length
+     * that is not a number gets 411 from civetweb: it is malformed, 400. */
+    if ((status == 400 && msg && !strcmp(msg, "Malformed message")) ||
+        (status == 413 && msg && !strcmp(msg, "Message too large"))) {
+        char m[160];
+        snprintf(m, sizeof m, "The request line and headers must arrive complete, in at most %d "
+                 "bytes and %d seconds.", GH_REQUEST_HEADER_MAX, GH_REQUEST_TIMEOUT_MS / 1000);
+        http_error(mc, 431, api, NULL, m, "Connection: close\r\n", 0);
+        return 0;
+    }
+    if (status == 411)
+        status = 400;
     http_error(mc, status, api, NULL, msg && *msg ? msg : mg_get_response_code_text(mc, status), NULL, 0);
     return 0;
 }
@@ -214,14 +230,16 @@ int serve_main(int argc, char **argv)
             return fail(&err);
     }
 
-    char workers[16], backlog[16], req_to[16], ka_to[16];
+    char workers[16], backlog[16], req_to[16], ka_to[16], req_max[16];
     snprintf(workers, sizeof workers, "%d", GH_WORKERS);
+    snprintf(req_max, sizeof req_max, "%d", GH_REQUEST_HEADER_MAX);
     snprintf(backlog, sizeof backlog, "%d", GH_LISTEN_BACKLOG);
     snprintf(req_to, sizeof req_to, "%d", GH_REQUEST_TIMEOUT_MS);
     snprintf(ka_to, sizeof ka_to, "%d", GH_KEEPALIVE_TIMEOUT_MS);
     const char *options[] = {
         "listening_ports", ports,
         "num_threads", workers,
+        "max_request_size", req_max,        /* each worker's header buffer, from the web pool */
         "listen_backlog", backlog,
         "connection_queue", backlog,
         "request_timeout_ms", req_to,
@@ -250,6 +268,20 @@ int serve_main(int argc, char **argv)
     if (!mg) {
         fprintf(stderr, "gatehouse: cannot serve on %s: %s\n", ports, mgmsg[0] ? mgmsg : "civetweb failed to start");
         return 1;
+    }
+    {
+        /* civetweb makes each worker's buffers as it starts and only logs
+         * when one is missing: a pool too small for GH_WORKERS is a build
+         * error to tell now, not a worker that silently never serves */
+        struct pool_stats ps;
+        pool_stats(&ps);
+        if (ps.web.refusals || ps.tls.refusals) {
+            mg_stop(mg);
+            fprintf(stderr, "gatehouse: the memory pools are too small for start-up (web %u, TLS %u "
+                    "refusals): check GH_WEB_POOL_BYTES / GH_TLS_POOL_BYTES in budget.h\n",
+                    ps.web.refusals, ps.tls.refusals);
+            return 1;
+        }
     }
     mg_set_request_handler(mg, "/", routes_handle, NULL);
     {

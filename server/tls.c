@@ -15,6 +15,7 @@
 #include "config.h"
 #include "conn.h"
 #include "log.h"
+#include "pool.h"
 
 /* TLS 1.3 suites first; TLS 1.2 only with ECDHE and an AEAD. */
 static const char cipher_list[] =
@@ -32,6 +33,10 @@ static void err_text(int code, char *buf, size_t cap)
 
 int tls_global_init(struct gh_error *err)
 {
+    /* the pool first: from here on every wolfSSL allocation comes from it */
+    int rc = pool_init(err);
+    if (rc)
+        return rc;
     if (wolfSSL_Init() != WOLFSSL_SUCCESS)
         return gh_error_set(err, GH_E_INTERNAL, "wolfSSL_Init failed");
     return 0;
@@ -134,6 +139,29 @@ static void audit_refused_handshake(struct gh_conn *cn)
     audit_add(&r);
 }
 
+/* What a wolfSSL refusal means for people, where its own text is cryptic. */
+static void verdict_detail(int code, int depth, char *out, size_t cap)
+{
+    const char *who = depth ? "a CA certificate of its chain" : "certificate";
+    char why[96];
+    switch (code) {
+    case ASN_VERSION_E:
+        snprintf(out, cap, "%s: X.509 version 1 (only version 3 is accepted)", who);
+        return;
+    case EXTKEYUSE_AUTH_E:
+        snprintf(out, cap, "%s: its Extended Key Usage does not allow clientAuth", who);
+        return;
+    case CRL_MISSING:
+    case CRL_CERT_DATE_ERR:
+        snprintf(out, cap, "%s: crl.pem has no current CRL from its issuer (none, or past its nextUpdate)", who);
+        return;
+    default:
+        err_text(code, why, sizeof why);
+        snprintf(out, cap, "%s: %s", who, why);
+        return;
+    }
+}
+
 /* Every certificate of the client's chain, top down, leaf last (wolfSSL's
  * VERIFY_CB_ALL_CERTS). We decide with wolfSSL's verdict plus our policy. */
 static int on_verify(int preverify, WOLFSSL_X509_STORE_CTX *st)
@@ -148,29 +176,49 @@ static int on_verify(int preverify, WOLFSSL_X509_STORE_CTX *st)
 
     if (!cn)
         return 0;   /* not a connection we set up: refuse */
+    /* A certificate above the client's own that is not a CA (a client that
+     * sends its own twice) can sign nothing on the path and is never cached
+     * as a signer: it neither fails nor passes the chain. */
+    if (depth > 0 && st->current_cert && !wolfSSL_X509_get_isCA(st->current_cert))
+        return 1;
     if (depth == 0 && der && der_len > 0) {
         if (certinfo_from_der(der, (size_t)der_len, &cn->id, &e) == 0)
             cn->has_cert = 1;
         else if (preverify)
             reject(cn, "bad-certificate", e.msg);
     }
+    /* `crl = optional`: a client whose issuer has no current CRL in crl.pem
+     * (none at all, or one past its nextUpdate, which wolfSSL will not use)
+     * is served, with a warning. wolfSSL checks the CRL only after the
+     * signature and dates, and reports a failing EKU over it, so this code
+     * means "everything else held"; our policy below still runs. */
+    if (!preverify && depth == 0 && cn->policy.crl == GH_CRL_OPTIONAL &&
+        (st->error == CRL_MISSING || st->error == CRL_CERT_DATE_ERR)) {
+        gh_log(GH_LOG_WARN, "%s: no current CRL from its issuer in crl.pem; served without a "
+               "revocation check (crl = optional)", cn->has_cert ? cn->id.subject : "a client");
+        preverify = 1;
+    }
     if (!preverify) {
-        char why[96];
-        err_text(st->error, why, sizeof why);
-        snprintf(detail, sizeof detail, "%s: %s", depth ? "a CA certificate of its chain" : "certificate", why);
+        verdict_detail(st->error, depth, detail, sizeof detail);
         reject(cn, reason_for(st->error), detail);
-    } else if (depth > cn->policy.max_depth) {
-        reject(cn, "chain-too-deep", "the chain is longer than gatehouse.ini allows (max_depth)");
     } else if (der && der_len > 0) {
         /* policy: the leaf fully, the CAs the client sent for key size and
          * SHA-1 (a trust anchor's self-signature means nothing, and is not
-         * sent through here unless the client sends it) */
+         * sent through here unless the client sends it). */
         struct cert_identity *scratch = depth == 0 ? &cn->id : NULL;
         static __thread struct cert_identity ca_id;   /* per worker, no stack blow-up */
         if (!scratch && certinfo_from_der(der, (size_t)der_len, &ca_id, &e) == 0)
             scratch = &ca_id;
-        if (scratch && !(depth > 0 && !strcmp(scratch->subject, scratch->issuer)) &&
-            tls_policy_check(scratch, &cn->policy, depth == 0, detail, sizeof detail) != 0) {
+        int self_signed = depth > 0 && scratch && !strcmp(scratch->subject, scratch->issuer);
+        /* max_depth counts the CA certificates between the client's own and
+         * the trust anchor; a self-signed root sent along is not one. */
+        if (depth > cn->policy.max_depth && !self_signed) {
+            snprintf(detail, sizeof detail, "its chain has more than %d CA certificate%s below the "
+                     "trust anchor (gatehouse.ini: max_depth = %d)", cn->policy.max_depth,
+                     cn->policy.max_depth == 1 ? "" : "s", cn->policy.max_depth);
+            reject(cn, "chain-too-deep", detail);
+        } else if (scratch && !self_signed &&
+                   tls_policy_check(scratch, &cn->policy, depth == 0, detail, sizeof detail) != 0) {
             char msg[sizeof cn->detail];
             snprintf(msg, sizeof msg, "%s%s", depth ? "a CA certificate of its chain: " : "", detail);
             reject(cn, "policy", msg);
@@ -193,6 +241,11 @@ static int on_verify(int preverify, WOLFSSL_X509_STORE_CTX *st)
      * failure: WOLFSSL_ALT_CERT_CHAINS skips it without caching it. */
     if (cn->policy.reject == GH_REJECT_PAGE && depth == 0)
         return 1;
+    /* A CA certificate failed before wolfSSL got to the client's own: name
+     * the client in the audit all the same (it sent its certificate first). */
+    if (depth > 0 && !cn->has_cert && st->certs && st->totalCerts > 0 &&
+        certinfo_from_der(st->certs[0].buffer, st->certs[0].length, &cn->id, &e) == 0)
+        cn->has_cert = 1;
     audit_refused_handshake(cn);
     return 0;
 }
@@ -260,7 +313,10 @@ int tls_ctx_create(WOLFSSL_CTX **out, const char *pem, size_t len, struct gh_err
     char why[128];
     int rc;
     static const int groups[] = {WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1, WOLFSSL_ECC_SECP384R1};
-    WOLFSSL_CTX *ctx = wolfSSL_CTX_new(wolfSSLv23_server_method());
+    /* On the TLS pool: each connection's WOLFSSL takes from it, and wolfSSL
+     * counts live connections there (pool_admit) */
+    void *heap = pool_tls_heap();
+    WOLFSSL_CTX *ctx = wolfSSL_CTX_new_ex(wolfSSLv23_server_method_ex(heap), heap);
     if (!ctx)
         return gh_error_set(err, GH_E_NOMEM, "cannot create the TLS context (out of memory)");
     if (wolfSSL_CTX_SetMinVersion(ctx, WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS ||
@@ -271,7 +327,9 @@ int tls_ctx_create(WOLFSSL_CTX **out, const char *pem, size_t len, struct gh_err
     }
     /* No resumption: every connection presents its certificate again. */
     wolfSSL_CTX_set_session_cache_mode(ctx, WOLFSSL_SESS_CACHE_OFF);
+#ifdef HAVE_SESSION_TICKET
     wolfSSL_CTX_NoTicketTLSv12(ctx);
+#endif
     wolfSSL_CTX_no_ticket_TLSv13(ctx);
     wolfSSL_CTX_set_verify(ctx, WOLFSSL_VERIFY_PEER | WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT, on_verify);
     wolfSSL_CTX_set_cert_cb(ctx, on_client_hello, NULL);

@@ -152,6 +152,10 @@ void *__libc_realloc(void *p, size_t size);
 void *__libc_memalign(size_t align, size_t size);
 void *__libc_valloc(size_t size);
 void *__libc_pvalloc(size_t size);
+/* the obsolete ones <malloc.h> would declare; <malloc.h> itself would also
+ * declare the glibc hooks this file does not need */
+void *memalign(size_t align, size_t size);
+void *pvalloc(size_t size);
 
 void *malloc(size_t size)
 {

@@ -10,8 +10,9 @@ failed=""
 run() {   # NAME BUILD_DIR CMAKE_ARGS...: configure, build, ctest
     name=$1 dir=$2; shift 2
     echo "=== $name: configure and build ($dir)"
-    if ! cmake -S . -B "$dir" -G Ninja "$@" >"$dir.configure.log" 2>&1; then
-        mkdir -p "$dir"; cat "$dir.configure.log"; failed="$failed $name(configure)"; return
+    mkdir -p "$dir"
+    if ! cmake -S . -B "$dir" -G Ninja "$@" >"$dir/configure.log" 2>&1; then
+        cat "$dir/configure.log"; failed="$failed $name(configure)"; return
     fi
     if ! cmake --build "$dir" -j2 >"$dir/build.log" 2>&1; then
         tail -50 "$dir/build.log"; failed="$failed $name(build)"; return
@@ -22,9 +23,14 @@ run() {   # NAME BUILD_DIR CMAKE_ARGS...: configure, build, ctest
     fi
 }
 
-mkdir -p build build-asan
 run host build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGH_TESTS=ON
 run asan-ubsan build-asan -DCMAKE_BUILD_TYPE=Debug -DGH_SANITIZE=ON -DGH_TESTS=ON
+
+# ---- ARM (issue 7): cross builds with their tests under qemu-user, and the
+# firmware image booted under qemu-system (toolchain/cross.sh, firmware/README.md)
+for t in aarch64 armhf firmware; do
+    sh toolchain/cross.sh "$t" || failed="$failed $t"
+done
 
 if [ -n "$failed" ]; then
     echo "=== FAILED:$failed"

@@ -10,6 +10,11 @@ set(GH_CROSS_SYSROOT /usr/${GH_CROSS_TRIPLE})
 set(CMAKE_C_COMPILER ${GH_CROSS_TRIPLE}-gcc)
 set(CMAKE_ASM_COMPILER ${GH_CROSS_TRIPLE}-gcc)
 set(CMAKE_STRIP ${GH_CROSS_TRIPLE}-strip CACHE FILEPATH "")
+# 64-bit file offsets and time_t on a 32-bit target: without them readdir()
+# fails with EOVERFLOW on a large directory offset (always under qemu-user on
+# a 64-bit host; on ext4 and NFS on real boards too), and the clock stops in
+# 2038. Every object is built with them: struct layouts must agree.
+set(CMAKE_C_FLAGS_INIT "-D_FILE_OFFSET_BITS=64 -D_TIME_BITS=64")
 # Target libraries beyond glibc (cmocka for the unit tests), unpacked from
 # Debian's packages by toolchain/cross.sh (toolchain/target-debs.sh).
 set(GH_TARGET_EXTRA_ROOT "" CACHE PATH "folder with the target's extra libraries (usr/lib/${GH_CROSS_TRIPLE})")

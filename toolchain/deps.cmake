@@ -101,14 +101,30 @@ target_compile_options(gh_inih PRIVATE ${GH_DEP_FLAGS})
 # HTTP only through our request handlers: no CGI, no scripting, no WebDAV, no
 # file serving or directory listing, TLS through wolfSSL's OpenSSL layer linked
 # in (NO_SSL_DL). Its allocations go to our fixed pool through a force-included
-# header (server/mg_alloc.h).
+# header (toolchain/mg_alloc.h), which also sets its thread stack size.
 add_library(gh_civetweb STATIC ${CIVETWEB_DIR}/src/civetweb.c)
 target_include_directories(gh_civetweb SYSTEM PUBLIC "${CIVETWEB_DIR}/include")
 target_include_directories(gh_civetweb SYSTEM PRIVATE "${WOLFSSL_DIR}/wolfssl"
   "${CMAKE_SOURCE_DIR}/server/civetweb")
 target_compile_definitions(gh_civetweb PRIVATE
   NO_SSL_DL OPENSSL_API_1_1 USE_IPV6 NO_CGI NO_FILES NO_FILESYSTEMS NO_CACHING
-  MG_EXTERNAL_FUNCTION_mg_cry_internal_impl MG_EXTERNAL_FUNCTION_log_access)
+  MG_EXTERNAL_FUNCTION_mg_cry_internal_impl MG_EXTERNAL_FUNCTION_log_access
+  # WebDAV is not compiled in (NO_FILES), but its lock table is part of the
+  # context: 10 x 16 KiB of a 165 KiB struct, one is the least that compiles.
+  NUM_WEBDAV_LOCKS=1
+  # No mg_client_cert (patches/civetweb-0002): the verify callback already took
+  # what the mapping needs; civetweb's copy cost a second decoded certificate
+  # per connection for as long as it stays open.
+  NO_CLIENT_CERT_INFO)
 target_compile_options(gh_civetweb PRIVATE ${GH_DEP_FLAGS}
-  -include wolfssl/wolfcrypt/settings.h)
-target_link_libraries(gh_civetweb PUBLIC gh_wolfssl)
+  "SHELL:-include wolfssl/wolfcrypt/settings.h"
+  "SHELL:-include ${CMAKE_SOURCE_DIR}/toolchain/mg_alloc.h")
+target_link_libraries(gh_civetweb PUBLIC gh_wolfssl gh_pool)
+
+# ---------------------------------------------------------------- the pools
+# The fixed memory wolfSSL and civetweb run on (server/pool.c, sized in
+# server/budget.h): linked with them, as their allocator. Our code, so our
+# warnings (GH_WARN_FLAGS is set after this file is read).
+add_library(gh_pool STATIC "${CMAKE_SOURCE_DIR}/server/pool.c")
+target_link_libraries(gh_pool PUBLIC gh_wolfssl gh_base)
+cmake_language(DEFER CALL target_compile_options gh_pool PRIVATE ${GH_WARN_FLAGS})

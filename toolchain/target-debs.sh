@@ -51,10 +51,17 @@ if [ -z "$(find "$stamp" -mmin -1440 2>/dev/null)" ]; then
     for i in 1 2 3; do   # an index in mid-sync fails now and then
         # shellcheck disable=SC2086
         if apt-get $APT update -qq >"$top/update.log" 2>&1; then ok=1; break; fi
-        sleep 5
+        sleep $((i * 5))
     done
-    if [ -z "$ok" ]; then cat "$top/update.log" >&2; echo "target-debs: apt-get update failed" >&2; exit 1; fi
-    touch "$stamp"
+    if [ -n "$ok" ]; then
+        touch "$stamp"
+    else
+        # One suite mid-sync (often the security one) still leaves the others
+        # usable: go on with what was fetched; a package that cannot be found
+        # fails below. No stamp: the next run tries again.
+        sed 's/^/target-debs: /' "$top/update.log" >&2
+        echo "target-debs: apt-get update failed for some index; going on with the ones it has" >&2
+    fi
 fi
 
 while [ "$1" != "--" ]; do

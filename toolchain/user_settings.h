@@ -109,8 +109,14 @@
     #define WOLFSSL_SP_SMALL
 #endif
 
-/* ---- memory: static pools (server/pool.c sizes and loads them) ---- */
+/* ---- memory: static pools (server/pool.c loads them, server/budget.h sizes them) ---- */
 #define WOLFSSL_STATIC_MEMORY
+/* A callback on every block taken, returned and refused: pool.c keeps the
+ * pool's use and peak for /api/status, and counts and logs refusals. */
+#define WOLFSSL_STATIC_MEMORY_DEBUG_CALLBACK
+/* Block sizes fitted to what a handshake asks for (budget.h GH_TLS_BUCKETS)
+ * need more than the default nine. */
+#define WOLFMEM_MAX_BUCKETS 12
 
 /* ---- hardware keys: PKCS#11 and crypto callbacks (platform/keystore) ---- */
 #define WOLF_CRYPTO_CB

@@ -56,6 +56,7 @@ gh_start "$flash" || { finish; exit 1; }
 expect_match "the server says the key signs inside the token" "$(cat "$GH_LOG")" \
     'server key: EC key [^ ]+ in PKCS#11 token "gatehouse" .*signs inside the token'
 
+slot=$(sed -n 's/.*PKCS#11 token "gatehouse" (slot \([0-9]*\)).*/\1/p' "$GH_LOG")
 body=$(gh_curl admin /api/whoami)
 expect "admin gets 200 from /api/whoami" "$(status)" 200
 expect "whoami answers admin's role" "$(printf '%s' "$body" | jq -r .role)" admin
@@ -151,6 +152,14 @@ startup_fails "a missing token is named, with the tokens there are" \
     'no PKCS#11 token matches token=nosuch \(the module has "gatehouse"\)'
 fresh_bad; set_key "$bad" "$(uri 'token=gate;object=tls-key')"
 startup_fails "a token label is not matched by its prefix" 'no PKCS#11 token matches token=gate '
+fresh_bad; set_key "$bad" "pkcs11:token=gatehouse;object=tls-key?module-path=$MODULE"
+startup_fails "a token that needs a PIN, and no pin-source, says to add one" \
+    'token "gatehouse" needs a PIN: add pin-source=file:pin.txt'
+fresh_bad
+out=$(SOFTHSM2_CONF=$T/no-such.conf timeout $((20 * SLOW)) $RUNNER "$GATEHOUSE" serve --flash "$bad" \
+    --listen 127.0.0.1:1 2>&1) && rc=0 || rc=$?
+expect_match "a module that cannot initialise says so (rc=$rc)" "$out" \
+    '^gatehouse: server_key: module-path .*: C_Initialize failed: CKR_GENERAL_ERROR .*SOFTHSM2_CONF\)$'
 fresh_bad; set_key "$bad" "$(uri 'token=gatehouse;object=nosuch')"
 startup_fails "a missing key is named, with the keys there are" \
     'token "gatehouse" has no private key object=nosuch \(its private keys: "tls-key"\)'
@@ -183,6 +192,40 @@ startup_fails "a token key that is not server.pem's is refused at start" \
     'the key in token "gatehouse" does not belong to the certificate in server\.pem'
 fresh_bad; : >"$bad/pin.txt"
 startup_fails "an empty PIN file is named" 'pin-source pin\.txt: the file is empty'
+
+# slot-id is the slot's PKCS#11 id (SoftHSM2's are large numbers), not its
+# position in the slot list
+fresh_bad; set_key "$bad" "$(uri "slot-id=$slot;object=tls-key")"
+if gh_start "$bad"; then
+    gh_curl admin /api/whoami >/dev/null
+    expect "a token chosen by slot-id=$slot serves" "$(status)" 200
+    gh_stop
+else
+    bad "the server starts with slot-id=$slot"
+fi
+fresh_bad; set_key "$bad" "$(uri "slot-id=0;object=tls-key")"
+startup_fails "slot-id=0 is not the first slot" 'no PKCS#11 token matches slot-id=0'
+
+# A second key with the same label: the label alone no longer names one key,
+# the id still does.
+if pkcs11-tool --module "$TOOL_MODULE" --token-label gatehouse --login --pin "$(cat "$tok/pin.txt")" \
+    --keypairgen --key-type EC:prime256v1 --label tls-key --id 02 >/dev/null 2>&1; then
+    fresh_bad; set_key "$bad" "$(uri 'token=gatehouse;object=tls-key')"
+    startup_fails "a label two keys share is refused" \
+        'several private keys match object=tls-key: add object= or id='
+    fresh_bad; set_key "$bad" "$(uri 'token=gatehouse;object=tls-key;id=%01')"
+    if gh_start "$bad"; then
+        gh_curl admin /api/whoami >/dev/null
+        expect "label and id together pick the right key" "$(status)" 200
+        gh_stop
+    else
+        bad "the server starts with object=tls-key;id=%01"
+    fi
+    fresh_bad; set_key "$bad" "$(uri 'token=gatehouse;id=%02')"
+    startup_fails "the other key with the same label is not server.pem's" 'does not belong to the certificate'
+else
+    bad "a second key could be added to the token"
+fi
 
 # ---- an RSA key works the same way ----
 rtok=$T/rsa-token

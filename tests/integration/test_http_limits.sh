@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# HTTP hardening (CONTRACT.md section 5): limits on the request line, the
+# headers and the body answered 400/413/431; the security headers on every
+# answer, civetweb's own error answers included; no server version anywhere.
+. "$(dirname "$0")/lib.sh"
+
+flash=$(make_flash)
+gh_start "$flash" || exit 1
+head_max=$(awk '$1 == "#define" && $2 == "GH_REQUEST_HEADER_MAX" {print $3}' "$SRC/server/budget.h")
+body_max=$((64 * 1024))
+
+# raw WHO: send stdin as it is over TLS as WHO; the whole answer in $T/raw,
+# its status code on stdout
+raw() {
+    timeout "${RAW_TIMEOUT:-$((4 * SLOW))}" openssl s_client -quiet -connect "127.0.0.1:$GH_PORT" -CAfile "$PKI/root.pem" \
+        -cert "$PKI/$1.pem" -cert_chain "$PKI/client-ca.pem" -key "$PKI/$1.key" >"$T/raw" 2>/dev/null
+    grep -aEo '^HTTP/1\.1 [0-9]{3}' "$T/raw" | head -1 | awk '{print $2}'
+}
+# hdr NAME: that header's value in $T/raw's first answer ("" if absent)
+hdr() { sed -n '1,/^\r$/p' "$T/raw" | tr -d '\r' | awk -v n="$1" 'BEGIN{IGNORECASE=1} index(tolower($0), tolower(n) ": ") == 1 {sub(/^[^:]*: /, ""); print; exit}'; }
+headers_ok() {   # DESCRIPTION [api]: the security headers on $T/raw
+    local d=$1 h
+    h=$(sed -n '1,/^\r$/p' "$T/raw" | tr -d '\r')
+    expect_match "$d: HSTS" "$h" '^Strict-Transport-Security: max-age=[0-9]{7,}'
+    expect_match "$d: CSP with frame-ancestors 'none'" "$h" "^Content-Security-Policy: .*frame-ancestors 'none'"
+    expect_match "$d: X-Content-Type-Options nosniff" "$h" '^X-Content-Type-Options: nosniff'
+    expect_no_match "$d: no Server header" "$h" '^Server:'
+    if grep -aEq '[Cc]ivet[Ww]eb|1\.16|wolfSSL' "$T/raw"; then bad "$d: names no server software or version"
+    else ok "$d: names no server software or version"; fi
+    if [ "${2:-}" = api ]; then expect_match "$d: Cache-Control no-store" "$h" '^Cache-Control: no-store'; fi
+}
+long() { head -c "$1" /dev/zero | tr '\0' a; }
+
+# ---- answers of our own
+code=$(printf 'GET /api/whoami HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' | raw admin)
+expect "GET /api/whoami: 200" "$code" 200
+headers_ok "an API answer" api
+code=$(printf 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' | raw admin)
+expect "GET /: 200" "$code" 200
+headers_ok "the UI page"
+code=$(printf 'GET /api/nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' | raw admin)
+expect "an unknown API route: 404 JSON" "$code $(hdr Content-Type)" "404 application/json"
+headers_ok "a 404" api
+code=$(printf 'GET /api/audit HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' | raw viewer)
+expect "a route the role may not use: 403" "$code" 403
+headers_ok "a 403" api
+
+# ---- civetweb's own error answers
+code=$(printf 'GARBAGE\r\n\r\n' | raw admin)
+expect "a malformed request line: 400" "$code" 400
+headers_ok "civetweb's 400"
+code=$(printf 'GET /api/whoami HTTP/9.9\r\nHost: x\r\n\r\n' | raw admin)
+expect "an unknown HTTP version: 505" "$code" 505
+headers_ok "civetweb's 505"
+code=$({ printf 'GET /api/whoami?x=%s HTTP/1.1\r\nHost: x\r\n\r\n' "$(long $((head_max + 100)))"; sleep 1; } | raw admin)
+expect "a request line over $head_max bytes: 431" "$code" 431
+headers_ok "civetweb's over-size head"
+code=$({ printf 'GET /api/whoami HTTP/1.1\r\nHost: x\r\nX-Big: %s\r\n\r\n' "$(long $((head_max + 100)))"; sleep 1; } | raw admin)
+expect "a header over $head_max bytes: 431" "$code" 431
+code=$({ printf 'GET /api/whoami HTTP/1.1\r\nHost: x\r\nX-Fits: %s\r\nConnection: close\r\n\r\n' "$(long $((head_max - 200)))"; sleep 1; } | raw admin)
+expect "a head just under $head_max bytes is served" "$code" 200
+code=$({ printf 'GET /api/whoami HTTP/1.1\r\nHost: x\r\n'; for i in $(seq 1 70); do printf 'X-H%d: v\r\n' "$i"; done
+         printf 'Connection: close\r\n\r\n'; sleep 1; } | raw admin)
+expect "70 header lines (civetweb keeps 64): 431" "$code" 431
+code=$({ printf 'GET /api/whoami HTTP/1.1\r\nHost: x\r\n'; for i in $(seq 1 40); do printf 'X-H%d: v\r\n' "$i"; done
+         printf 'Connection: close\r\n\r\n'; sleep 1; } | raw admin)
+expect "40 header lines are served" "$code" 200
+code=$({ printf 'PUT /api/certmap HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n'; sleep 1; } | raw admin)
+expect "a negative Content-Length: 400" "$code" 400
+code=$({ printf 'PUT /api/certmap HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n'; sleep 1; } | raw admin)
+expect "an unknown Transfer-Encoding: 400" "$code" 400
+
+# ---- bodies
+long $((body_max + 1)) >"$T/big.ini"
+gh_put_table admin "$T/big.ini" >"$T/put.json"
+expect "PUT /api/certmap of $((body_max + 1)) bytes: 413" "$(status)" 413
+expect_match "... as JSON that says why" "$(jq -r .error "$T/put.json" 2>/dev/null)" 'larger than'
+# the answer comes at once; civetweb then waits (at most the request
+# timeout) for the body it must discard before the next request
+code=$({ printf 'PUT /api/certmap HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000000\r\n\r\n'; sleep 2; } |
+       RAW_TIMEOUT=$((3 * SLOW)) raw admin)
+expect "a Content-Length of 100 GB is refused within 3 seconds: 413" "$code" 413
+headers_ok "a 413" api
+code=$({ printf 'PUT /api/certmap HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n'
+         for _ in $(seq 1 70); do printf '400\r\n%s\r\n' "$(long 1024)"; done; printf '0\r\n\r\n'; sleep 1; } | raw admin)
+expect "a chunked body over the limit: 413" "$code" 413
+long 9000 | sed 's/^/{"location":"/; s/$/"}/' >"$T/big.json"
+gh_curl admin /api/settings -X PUT --data-binary "@$T/big.json" -H 'Content-Type: application/json' >/dev/null
+expect "PUT /api/settings over its limit: 413" "$(status)" 413
+
+gh_curl admin /api/whoami >/dev/null
+expect "the server still serves after all this" "$(status)" 200
+finish
