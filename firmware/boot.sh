@@ -16,7 +16,6 @@
 #
 # Environment: GH_BOOT_TIMEOUT (seconds to wait for HTTPS, default 120).
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
 die() { echo "boot.sh: $*" >&2; exit 1; }
 
 free_port() {

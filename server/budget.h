@@ -50,6 +50,15 @@
 #endif
 #define GH_LISTEN_BACKLOG        32    /* accepted connections queued for a worker */
 #define GH_REQUEST_TIMEOUT_MS    10000 /* a request (and the handshake) must arrive within */
+#ifndef GH_HELLO_TIMEOUT_MS
+#define GH_HELLO_TIMEOUT_MS      2000  /* a complete ClientHello must arrive within */
+#endif
+#ifndef GH_HELLO_BUSY_MS
+#define GH_HELLO_BUSY_MS         250   /* ... while every worker is busy */
+#endif
+#ifndef GH_HANDSHAKE_BUSY_MS
+#define GH_HANDSHAKE_BUSY_MS     2000  /* a whole handshake, while every worker is busy */
+#endif
 #define GH_KEEPALIVE_TIMEOUT_MS  15000 /* an idle keep-alive connection is closed after */
 #define GH_API_BODY_MAX          (64 * 1024) /* PUT bodies; larger gets 413 */
 #define GH_RESPONSE_MAX          (80 * 1024) /* one JSON/text answer rendered in memory */
@@ -97,8 +106,8 @@
 #ifndef GH_TLS_BUCKETS
 #define GH_TLS_BUCKETS(X) /* X(block bytes, blocks per session, base blocks) */           \
     X(16, 55, 44) X(48, 43, 11) X(112, 48, 558) X(352, 91, 78) X(848, 4, 2) X(1088, 7, 0) \
-    X(1488, 4, 3) X(1936, 1, 0) X(3376, 2, 2) X(8704, 3, 1) X(16992, 1, 2)               \
-    X(GH_TRUST_MAX_BYTES + 16, 0, 1)
+    X(1488, 4, 3) X(1936, 1, 0) X(3376, 2, 2) X(4416, 2, 1) X(6176, 1, 0) X(8704, 2, 0)   \
+    X(16992, 1, 2) X(GH_TRUST_MAX_BYTES + 16, 0, 1)
 #endif
 #ifndef GH_TLS_SESSIONS
 #define GH_TLS_SESSIONS          GH_WORKERS /* connections the pool holds at their peak at once */
@@ -110,15 +119,17 @@
 #define GH_TLS_BASE_BYTES        (0 GH_TLS_BUCKETS(GH_TLS_BASE_BYTES_))
 #define GH_TLS_POOL_BYTES        (GH_TLS_BASE_BYTES + GH_TLS_SESSIONS * GH_TLS_SESSION_BYTES + 1024)
 
-/* civetweb: its context, one struct mg_connection (2536 bytes on x86-64 in
- * 1.16) and one request-header buffer per worker, then per request a copy of
- * the URI and, per connection, nothing else (client-certificate strings are
- * not built: toolchain/patches/civetweb-0002-*). */
+/* The web pool (civetweb): its context, and per worker one struct
+ * mg_connection (2536 bytes on x86-64 in 1.16) and one request-header buffer,
+ * all made at start-up; then per request a copy of the URI (at most a header
+ * buffer) and per connection the five client-certificate strings of
+ * mg_request_info (none with GH_FREE_PEER_CERT: there is no certificate left
+ * to describe). */
 #ifndef GH_REQUEST_HEADER_MAX
 #define GH_REQUEST_HEADER_MAX    8192  /* request line + headers; more gets 431/400 */
 #endif
 #define GH_WEB_BASE_BYTES        (24 * 1024) /* context, options, socket queue */
-#define GH_WEB_PER_WORKER        (3 * 1024 + GH_REQUEST_HEADER_MAX + 1024)
+#define GH_WEB_PER_WORKER        (3 * 1024 + 2 * GH_REQUEST_HEADER_MAX + 256)
 #define GH_WEB_POOL_BYTES        (GH_WEB_BASE_BYTES + GH_WORKERS * GH_WEB_PER_WORKER)
 /* The admin reserve (pool_admit): connections a client that does not map to
  * admin may never take, counted both in workers and in TLS pool sets, so an

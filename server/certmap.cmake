@@ -87,6 +87,12 @@ if(GH_TESTS)
       COMMAND bash "${_ghm_root}/tests/check/run-cert-cases.sh" "${_bin}"
               "${_ghm_root}/tests/data/certmap/cert-cases" "${GH_CERTMAP_PKI}")
     set_tests_properties(certmap_check_cert PROPERTIES FIXTURES_REQUIRED pki)
+    # cross builds run the binary under the emulator (toolchain/*.cmake)
+    if(CMAKE_CROSSCOMPILING_EMULATOR)
+      list(JOIN CMAKE_CROSSCOMPILING_EMULATOR " " _runner)
+      set_tests_properties(certmap_check_corpus certmap_check_cert PROPERTIES
+        ENVIRONMENT "GATEHOUSE_RUNNER=${_runner}")
+    endif()
   endfunction()
   cmake_language(DEFER DIRECTORY "${CMAKE_SOURCE_DIR}" CALL _ghm_check_tests)
 endif()

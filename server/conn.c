@@ -1,9 +1,11 @@
 #include "conn.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 static struct gh_conn slots_[GH_WORKERS];
+static atomic_int busy_[GH_WORKERS];
 static int next_;
 static pthread_mutex_t lock_ = PTHREAD_MUTEX_INITIALIZER;
 
@@ -19,8 +21,23 @@ struct gh_conn *conn_slot_for_thread(void)
     return c;
 }
 
+void conn_set_busy(struct gh_conn *c, int busy)
+{
+    if (c->index >= 0 && c->index < GH_WORKERS)
+        atomic_store(&busy_[c->index], busy);
+}
+
+int conn_busy_count(void)
+{
+    int n = 0;
+    for (int i = 0; i < GH_WORKERS; i++)
+        n += atomic_load(&busy_[i]);
+    return n;
+}
+
 void conn_reset(struct gh_conn *c)
 {
+    conn_set_busy(c, 0);
     c->hs_state = GH_HS_IDLE;
     c->reason[0] = '\0';
     c->detail[0] = '\0';

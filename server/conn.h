@@ -45,7 +45,13 @@ struct gh_conn {
 /* The worker slots; civetweb's init_thread callback hands them out. */
 struct gh_conn *conn_slot_for_thread(void);
 
-/* Forget everything about the previous connection on this slot. */
+/* Forget everything about the previous connection on this slot (and mark
+ * the worker free). */
 void conn_reset(struct gh_conn *c);
+
+/* A worker holds a connection from its first TLS read until conn_reset():
+ * how many do (for the overload rules in tls.c). */
+void conn_set_busy(struct gh_conn *c, int busy);
+int conn_busy_count(void);
 
 #endif

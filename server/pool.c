@@ -68,105 +68,168 @@ uint32_t pool_thread_refusals(void)
 /* ---------------------------------------------------------------- TLS pool */
 
 #define BUCKET_SIZE_(size, n, base) size,
-#define BUCKET_COUNT_(size, n, base) (n) * GH_TLS_SESSIONS + (base),
+#define BUCKET_SESSION_(size, n, base) n,
+#define BUCKET_BASE_(size, n, base) base,
 static const unsigned int tls_sizes_[] = {GH_TLS_BUCKETS(BUCKET_SIZE_)};
-static const unsigned int tls_counts_[] = {GH_TLS_BUCKETS(BUCKET_COUNT_)};
+static const unsigned int tls_per_session_[] = {GH_TLS_BUCKETS(BUCKET_SESSION_)};
+static const unsigned int tls_base_[] = {GH_TLS_BUCKETS(BUCKET_BASE_)};
 #define TLS_NBUCKETS (sizeof tls_sizes_ / sizeof tls_sizes_[0])
 _Static_assert(TLS_NBUCKETS <= WOLFMEM_MAX_BUCKETS,
                "GH_TLS_BUCKETS has more sizes than WOLFMEM_MAX_BUCKETS (user_settings.h)");
 
 static unsigned char tls_buf_[GH_TLS_POOL_BYTES] __attribute__((aligned(WOLFSSL_STATIC_ALIGN)));
 static WOLFSSL_HEAP_HINT *tls_hint_;
-/* Kept by the callback below, which wolfSSL calls with the pool's mutex held. */
-static size_t tls_total_, tls_used_, tls_peak_;
+static size_t tls_ovh_;                  /* wolfSSL's bookkeeping per block */
+
+/* Each block size has its own stretch of tls_buf_, handed to wolfSSL in
+ * steps: the base and one session's worth at start-up, then one session's
+ * worth whenever fewer than that are left free, so that pages are touched
+ * (wolfSSL writes a header into every block it is given) as connections need
+ * them, and an idle server stays small. All below is kept by the callback,
+ * which wolfSSL calls with the pool's mutex held. */
+struct tls_bucket {
+    size_t region;                       /* offset of its stretch in tls_buf_ */
+    unsigned int total;                  /* blocks the budget gives it */
+    unsigned int loaded;                 /* ... handed to wolfSSL so far */
+    unsigned int used;                   /* ... taken now */
+};
+static struct tls_bucket tls_b_[TLS_NBUCKETS];
+static size_t tls_loaded_, tls_used_, tls_peak_;
 static uint32_t tls_refusals_;
+static int tls_growing_;
+
+/* Hand n more blocks of size i to wolfSSL: a piece of exactly n blocks, with
+ * the distribution set to that size alone, which wolfSSL cuts in one round
+ * (it repeats rounds until the piece is used up, so the piece must be exact,
+ * and it counts blocks per round in a byte: n <= 255). */
+static int tls_give(size_t i, unsigned int n)
+{
+    struct tls_bucket *b = &tls_b_[i];
+    WOLFSSL_HEAP *heap = tls_hint_->memory;
+    size_t step = tls_sizes_[i] + tls_ovh_;
+    static const unsigned int none[WOLFMEM_MAX_BUCKETS];
+    int rc;
+    if (n == 0 || n > 255 || b->loaded + n > b->total)
+        return -1;
+    memset(heap->distList, 0, sizeof heap->distList);
+    heap->distList[i] = n;
+    tls_growing_ = 1;
+    rc = wc_LoadStaticMemory_ex(&tls_hint_, (unsigned)TLS_NBUCKETS, tls_sizes_, none,
+                                tls_buf_ + b->region + b->loaded * step, (unsigned)(n * step),
+                                WOLFMEM_GENERAL, 0);
+    tls_growing_ = 0;
+    if (rc != 0)
+        return rc;
+    b->loaded += n;
+    tls_loaded_ += n * step;
+    return 0;
+}
+
+static size_t tls_bucket_of(size_t block)
+{
+    size_t i = 0;
+    while (i + 1 < TLS_NBUCKETS && tls_sizes_[i] != block)
+        i++;
+    return i;
+}
 
 static void on_tls_memory(size_t size, int block, byte what, int type)
 {
+    struct tls_bucket *b;
     (void)type;
-    switch (what) {
-    case WOLFSSL_DEBUG_MEMORY_INIT:
-        tls_total_ += (size_t)block;
-        break;
-    case WOLFSSL_DEBUG_MEMORY_ALLOC:
-        tls_used_ += (size_t)block;
-        if (tls_used_ > tls_peak_)
-            tls_peak_ = tls_used_;
-        break;
-    case WOLFSSL_DEBUG_MEMORY_FREE:
-        /* wolfSSL_Realloc frees without reporting the new block: never below 0 */
-        tls_used_ = tls_used_ > (size_t)block ? tls_used_ - (size_t)block : 0;
-        break;
-    case WOLFSSL_DEBUG_MEMORY_FAIL:
+    if (what == WOLFSSL_DEBUG_MEMORY_INIT || tls_growing_)
+        return;   /* blocks being handed over (tls_give counts them) */
+    if (what == WOLFSSL_DEBUG_MEMORY_FAIL) {
         note_refusal("TLS", sizeof tls_buf_, size, ++tls_refusals_);
-        break;
+        return;
     }
+    b = &tls_b_[tls_bucket_of((size_t)block)];
+    if (what == WOLFSSL_DEBUG_MEMORY_FREE) {
+        /* wolfSSL_Realloc frees without reporting the new block: never below 0 */
+        b->used -= b->used > 0;
+        tls_used_ = tls_used_ > (size_t)block ? tls_used_ - (size_t)block : 0;
+        return;
+    }
+    b->used++;
+    tls_used_ += (size_t)block;
+    if (tls_used_ > tls_peak_)
+        tls_peak_ = tls_used_;
+    /* keep one session's worth of this size free while the budget has more */
+    size_t i = (size_t)(b - tls_b_);
+    unsigned int room = b->total - b->loaded;
+    if (b->loaded - b->used < tls_per_session_[i] && room > 0 &&
+        tls_give(i, room < tls_per_session_[i] ? room : tls_per_session_[i]) != 0)
+        note_refusal("TLS", sizeof tls_buf_, (size_t)block, ++tls_refusals_);
 }
 
-/* wolfSSL cuts a buffer into rounds of the distribution the pool was made
- * with, at most 255 blocks of a size per round (it keeps the count in a
- * byte), repeated until the buffer is used up. Our counts are larger and not
- * in proportion, so the buffer is handed over in R pieces, each exactly one
- * round of a distribution set just before (a 1/R share of every count). The
- * result is checked against the counts. */
 static int tls_load(struct gh_error *err)
 {
     static const unsigned int none[WOLFMEM_MAX_BUCKETS];
-    const size_t ovh = (size_t)wolfSSL_MemoryPaddingSz();
-    const size_t head = sizeof(WOLFSSL_HEAP) + sizeof(WOLFSSL_HEAP_HINT);
+    /* rounded up: the blocks after it must stay aligned (on aarch64 and
+     * armhf the two structs do not add up to a multiple of the alignment) */
+    const size_t head = (sizeof(WOLFSSL_HEAP) + sizeof(WOLFSSL_HEAP_HINT) + WOLFSSL_STATIC_ALIGN - 1) &
+                        ~(size_t)(WOLFSSL_STATIC_ALIGN - 1);
     WOLFSSL_MEM_STATS st;
-    unsigned int rounds = 1;
     size_t off = head;
     int rc;
 
-    if (ovh > GH_TLS_BLOCK_OVERHEAD || head % WOLFSSL_STATIC_ALIGN)
+    tls_ovh_ = (size_t)wolfSSL_MemoryPaddingSz();
+    if (tls_ovh_ > GH_TLS_BLOCK_OVERHEAD)
         return gh_error_set(err, GH_E_INTERNAL, "wolfSSL's pool bookkeeping (%zu bytes a block) is "
-                            "larger than GH_TLS_BLOCK_OVERHEAD", ovh);
-    for (size_t i = 0; i < TLS_NBUCKETS; i++) {
-        if (tls_sizes_[i] % WOLFSSL_STATIC_ALIGN || (i > 0 && tls_sizes_[i] <= tls_sizes_[i - 1]))
-            return gh_error_set(err, GH_E_INTERNAL, "GH_TLS_BUCKETS: block sizes must grow in "
-                                "multiples of %d", WOLFSSL_STATIC_ALIGN);
-        if ((tls_counts_[i] + 254) / 255 > rounds)
-            rounds = (tls_counts_[i] + 254) / 255;
-    }
+                            "larger than GH_TLS_BLOCK_OVERHEAD", tls_ovh_);
     /* the pool's own bookkeeping first, no blocks yet */
     rc = wc_LoadStaticMemory_ex(&tls_hint_, (unsigned)TLS_NBUCKETS, tls_sizes_, none, tls_buf_,
                                 (unsigned)head, WOLFMEM_GENERAL, 0);
     if (rc != 0)
         return gh_error_set(err, GH_E_INTERNAL, "cannot set up the TLS memory pool (%d)", rc);
-    for (unsigned int r = 0; r < rounds; r++) {
-        WOLFSSL_HEAP *heap = tls_hint_->memory;
-        size_t bytes = 0;
-        for (size_t i = 0; i < TLS_NBUCKETS; i++) {
-            unsigned int n = tls_counts_[i] / rounds + (r < tls_counts_[i] % rounds);
-            heap->distList[i] = n;
-            bytes += (size_t)n * (tls_sizes_[i] + ovh);
-        }
-        /* wolfSSL wants room for its bookkeeping in every piece, used or not */
-        if (off + bytes > sizeof tls_buf_ || bytes < head)
+    for (size_t i = 0; i < TLS_NBUCKETS; i++) {
+        struct tls_bucket *b = &tls_b_[i];
+        size_t step = tls_sizes_[i] + tls_ovh_;
+        unsigned int first, pieces;
+        if (tls_sizes_[i] % WOLFSSL_STATIC_ALIGN || (i > 0 && tls_sizes_[i] <= tls_sizes_[i - 1]))
+            return gh_error_set(err, GH_E_INTERNAL, "GH_TLS_BUCKETS: block sizes must grow in "
+                                "multiples of %d", WOLFSSL_STATIC_ALIGN);
+        /* wolfSSL wants every piece to have room for its bookkeeping, used or not */
+        if (tls_per_session_[i] > 0 && tls_per_session_[i] * step < head)
+            return gh_error_set(err, GH_E_INTERNAL, "GH_TLS_BUCKETS: %u blocks of %u bytes are "
+                                "too few to hand over", tls_per_session_[i], tls_sizes_[i]);
+        b->region = off;
+        b->total = tls_base_[i] + tls_per_session_[i] * GH_TLS_SESSIONS;
+        off += b->total * step;
+        if (off > sizeof tls_buf_)
             return gh_error_set(err, GH_E_INTERNAL, "GH_TLS_POOL_BYTES does not fit GH_TLS_BUCKETS");
-        rc = wc_LoadStaticMemory_ex(&tls_hint_, (unsigned)TLS_NBUCKETS, tls_sizes_, none,
-                                    tls_buf_ + off, (unsigned)bytes, WOLFMEM_GENERAL, 0);
-        if (rc != 0)
-            return gh_error_set(err, GH_E_INTERNAL, "cannot load the TLS memory pool (%d)", rc);
-        off += bytes;
+        /* now: the base and one session, in even pieces of at most 255 */
+        first = tls_base_[i] + (GH_TLS_SESSIONS > 0 ? tls_per_session_[i] : 0);
+        pieces = (first + 254) / 255;
+        for (unsigned int k = 0; k < pieces; k++) {
+            unsigned int n = first / pieces + (k < first % pieces);
+            if (n * step < head || tls_give(i, n) != 0)
+                return gh_error_set(err, GH_E_INTERNAL, "cannot load %u blocks of %u bytes into "
+                                    "the TLS memory pool", n, tls_sizes_[i]);
+        }
     }
     wolfSSL_GetMemStats(tls_hint_->memory, &st);
     for (size_t i = 0; i < TLS_NBUCKETS; i++)
-        if (st.blockSz[i] != tls_sizes_[i] || st.avaBlock[i] != tls_counts_[i])
+        if (st.blockSz[i] != tls_sizes_[i] || st.avaBlock[i] != tls_b_[i].loaded)
             return gh_error_set(err, GH_E_INTERNAL, "the TLS pool has %u blocks of %u bytes, not %u",
-                                st.avaBlock[i], st.blockSz[i], tls_counts_[i]);
+                                st.avaBlock[i], st.blockSz[i], tls_b_[i].loaded);
     return 0;
 }
 
 int pool_init(struct gh_error *err)
 {
+    /* The fixed pools are opt-in (GATEHOUSE_POOLS=1) until a crash under
+     * many parallel handshakes is found: 100 parallel mutual-TLS clients
+     * (and 20 under qemu-user on ARM) crash the server with the pools in
+     * use and never with the C library's heap. */
     const char *sys = getenv("GATEHOUSE_SYSTEM_HEAP");
-    if (sys && !strcmp(sys, "1")) {
+    const char *pools = getenv("GATEHOUSE_POOLS");
+    if ((sys && !strcmp(sys, "1")) || !(pools && !strcmp(pools, "1"))) {
         system_heap_ = 1;
-        gh_log(GH_LOG_WARN, "GATEHOUSE_SYSTEM_HEAP=1: the C library's heap, not the fixed pools");
+        gh_log(GH_LOG_DEBUG, "the C library's heap, not the fixed pools (GATEHOUSE_POOLS=1 for those)");
         return 0;
     }
+    gh_log(GH_LOG_WARN, "GATEHOUSE_POOLS=1: fixed memory pools (experimental: see README)");
     wolfSSL_SetDebugMemoryCb(on_tls_memory);
     int rc = tls_load(err);
     if (rc)
@@ -181,19 +244,26 @@ void *pool_tls_heap(void)
     return tls_hint_;
 }
 
-/* Bytes in free blocks now, and live WOLFSSL objects; under the pool's lock. */
-static void tls_state(size_t *free_bytes, uint32_t *conns)
+/* Bytes in free blocks handed to wolfSSL, live WOLFSSL objects, and whether
+ * the budget still holds `sessions` sessions' worth of every block size
+ * beyond what is taken; under the pool's lock. */
+static void tls_state(size_t *free_bytes, uint32_t *conns, unsigned int sessions, int *room)
 {
     WOLFSSL_MEM_STATS st;
     WOLFSSL_HEAP *heap = tls_hint_->memory;
     size_t avail = 0;
+    *room = 1;
     if (wc_LockMutex(&heap->memory_mutex) != 0) {
         *free_bytes = 0;
         *conns = 0;
+        *room = 0;
         return;
     }
     wolfSSL_GetMemStats(heap, &st);
     *conns = heap->curIO;
+    for (size_t i = 0; i < TLS_NBUCKETS; i++)
+        if (tls_b_[i].total - tls_b_[i].used < tls_per_session_[i] * sessions)
+            *room = 0;
     wc_UnLockMutex(&heap->memory_mutex);
     for (size_t i = 0; i < WOLFMEM_MAX_BUCKETS; i++)
         avail += (size_t)st.avaBlock[i] * st.blockSz[i];
@@ -219,7 +289,7 @@ struct web_block {
 static unsigned char web_buf_[GH_WEB_POOL_BYTES] __attribute__((aligned(WEB_ALIGN)));
 static struct web_block *web_free_;
 static int web_ready_;
-static size_t web_used_, web_peak_;
+static size_t web_used_, web_peak_, web_touched_;
 static uint32_t web_refusals_;
 static pthread_mutex_t web_lock_ = PTHREAD_MUTEX_INITIALIZER;
 
@@ -260,6 +330,10 @@ static NO_ASAN void *web_alloc(size_t size)
         web_used_ += b->size;
         if (web_used_ > web_peak_)
             web_peak_ = web_used_;
+        /* the header of the free rest is written too */
+        size_t end = (size_t)((unsigned char *)b - web_buf_) + b->size + WEB_HDR;
+        if (end > web_touched_)
+            web_touched_ = end < sizeof web_buf_ ? end : sizeof web_buf_;
         b->size |= WEB_USED;
         b->u.asked = size;
     }
@@ -382,18 +456,22 @@ void pool_stats(struct pool_stats *out)
     if (system_heap_)
         return;
     size_t free_bytes;
-    tls_state(&free_bytes, &out->tls_connections);
+    int room;
+    tls_state(&free_bytes, &out->tls_connections, 0, &room);
+    out->tls.size = sizeof tls_buf_;
     if (wc_LockMutex(&tls_hint_->memory->memory_mutex) == 0) {
-        out->tls.size = tls_total_;
+        out->tls.loaded = tls_loaded_;
         out->tls.peak = tls_peak_;
         out->tls.refusals = tls_refusals_;
         wc_UnLockMutex(&tls_hint_->memory->memory_mutex);
     }
-    out->tls.used = out->tls.size > free_bytes ? out->tls.size - free_bytes : 0;
+    /* exact, from the free lists (the callback's count misses reallocs) */
+    out->tls.used = out->tls.loaded > free_bytes ? out->tls.loaded - free_bytes : 0;
     if (out->tls.peak < out->tls.used)
         out->tls.peak = out->tls.used;
     pthread_mutex_lock(&web_lock_);
     out->web.size = sizeof web_buf_;
+    out->web.loaded = web_touched_;
     out->web.used = web_used_;
     out->web.peak = web_peak_;
     out->web.refusals = web_refusals_;
@@ -406,17 +484,17 @@ int pool_admit(int is_admin, char *why, size_t cap)
 {
     size_t free_bytes = 0;
     uint32_t conns = 0;
+    int room = 1;
     if (is_admin || GH_ADMIN_RESERVE == 0 || system_heap_)
         return 0;
-    tls_state(&free_bytes, &conns);
-    /* conns counts this connection: it may take a worker only if
-     * GH_ADMIN_RESERVE stay free for admins */
+    tls_state(&free_bytes, &conns, GH_ADMIN_RESERVE, &room);
+    /* conns counts this connection: it may have its worker only if
+     * GH_ADMIN_RESERVE others stay free for an admin */
     if (conns + GH_ADMIN_RESERVE > GH_WORKERS) {
-        snprintf(why, cap, "all but %d of %d connections are in use; the rest are kept for an admin",
+        snprintf(why, cap, "all but %d of the %d connections are taken; the rest are kept for an admin",
                  GH_ADMIN_RESERVE, GH_WORKERS);
-    } else if (free_bytes < (size_t)GH_ADMIN_RESERVE * GH_TLS_SESSION_BYTES) {
-        snprintf(why, cap, "TLS memory is low (%zu bytes free); the rest is kept for an admin",
-                 free_bytes);
+    } else if (!room) {
+        snprintf(why, cap, "TLS memory is low; what is left is kept for an admin");
     } else {
         return 0;
     }

@@ -35,7 +35,8 @@ int pool_init(struct gh_error *err);
 void *pool_tls_heap(void);
 
 struct pool_usage {
-    size_t size;             /* bytes of the pool's buffer (0: system heap) */
+    size_t size;             /* bytes of the pool's buffer: its budget (0: system heap) */
+    size_t loaded;           /* ... of which in use at least once (RAM actually touched) */
     size_t used;             /* bytes in blocks handed out now */
     size_t peak;             /* most bytes ever in use at once */
     uint32_t refusals;       /* allocations refused because the pool was full */

@@ -24,8 +24,8 @@ static const char *reason_text(const char *reason)
     if (!strcmp(reason, "revoked"))
         return "Your certificate has been revoked.";
     if (!strcmp(reason, "revocation-unknown"))
-        return "This device cannot check revocation right now (no current CRL), and it is "
-               "configured to refuse everyone until it can.";
+        return "This device cannot check revocation of your certificate right now (no current "
+               "CRL), and it is configured to require that check.";
     if (!strcmp(reason, "policy"))
         return "Your certificate does not meet this device's certificate policy.";
     if (!strcmp(reason, "chain-too-deep"))
@@ -157,6 +157,9 @@ int routes_handle(struct mg_connection *mc, void *unused)
     rq.audit = &ar;
     rq.head = !strcmp(rq.ri->request_method, "HEAD");
     authz_lookup(rq.ri->request_method, rq.ri->local_uri, &rq.route);
+    int lim = http_check_limits(mc, rq.route.is_api, rq.head);
+    if (lim)
+        return lim;   /* civetweb's own limits, answered as ours (http.c) */
 
     ar.kind = AUDIT_REQUEST;
     snprintf(ar.method, sizeof ar.method, "%s", rq.ri->request_method);

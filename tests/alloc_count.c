@@ -137,11 +137,17 @@ static void on_malloc(const volatile void *p, size_t size)
     seen(size);
 }
 
+static void on_free(const volatile void *p)
+{
+    (void)p;
+}
+
+/* Both hooks are required: the sanitizer refuses a NULL one. */
 static int use_hooks(void)
 {
     if (!__sanitizer_install_malloc_and_free_hooks)
         return -1;
-    return __sanitizer_install_malloc_and_free_hooks(on_malloc, NULL) ? 0 : -1;
+    return __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free) ? 0 : -1;
 }
 
 #else

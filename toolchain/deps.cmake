@@ -70,8 +70,15 @@ else()
 endif()
 
 add_library(gh_wolfssl STATIC ${GH_WOLFSSL_SOURCES})
+# wolfSSL keeps the client certificate decoded, as OpenSSL-style objects, for
+# as long as a connection stays open (~12 KB of the TLS pool per idle
+# connection), and civetweb copies it once more: ON frees it when the
+# handshake is done (patches/wolfssl-0002; user_settings.h). Needs the verify
+# callback to keep the DER for re-checks after a reload (server/routes.c).
+option(GH_FREE_PEER_CERT "free the peer certificate's decoded copy after the handshake" OFF)
 target_compile_definitions(gh_wolfssl PUBLIC WOLFSSL_USER_SETTINGS
-  $<$<BOOL:${GH_NO_ASM}>:GH_NO_ASM> ${GH_WOLFSSL_ARCH_DEFS})
+  $<$<BOOL:${GH_NO_ASM}>:GH_NO_ASM> $<$<BOOL:${GH_FREE_PEER_CERT}>:GH_FREE_PEER_CERT>
+  ${GH_WOLFSSL_ARCH_DEFS})
 target_include_directories(gh_wolfssl SYSTEM PUBLIC
   "${CMAKE_SOURCE_DIR}/toolchain" "${WOLFSSL_DIR}")
 target_compile_options(gh_wolfssl PRIVATE ${GH_DEP_FLAGS} ${GH_WOLFSSL_ARCH_FLAGS})
@@ -111,11 +118,7 @@ target_compile_definitions(gh_civetweb PRIVATE
   MG_EXTERNAL_FUNCTION_mg_cry_internal_impl MG_EXTERNAL_FUNCTION_log_access
   # WebDAV is not compiled in (NO_FILES), but its lock table is part of the
   # context: 10 x 16 KiB of a 165 KiB struct, one is the least that compiles.
-  NUM_WEBDAV_LOCKS=1
-  # No mg_client_cert (patches/civetweb-0002): the verify callback already took
-  # what the mapping needs; civetweb's copy cost a second decoded certificate
-  # per connection for as long as it stays open.
-  NO_CLIENT_CERT_INFO)
+  NUM_WEBDAV_LOCKS=1)
 target_compile_options(gh_civetweb PRIVATE ${GH_DEP_FLAGS}
   "SHELL:-include wolfssl/wolfcrypt/settings.h"
   "SHELL:-include ${CMAKE_SOURCE_DIR}/toolchain/mg_alloc.h")

@@ -116,7 +116,16 @@
 #define WOLFSSL_STATIC_MEMORY_DEBUG_CALLBACK
 /* Block sizes fitted to what a handshake asks for (budget.h GH_TLS_BUCKETS)
  * need more than the default nine. */
-#define WOLFMEM_MAX_BUCKETS 12
+#define WOLFMEM_MAX_BUCKETS 14
+/* The OpenSSL layer keeps the client certificate decoded (names and public
+ * key as OpenSSL-style objects, ~12 KB of pool) for as long as a connection
+ * is open, and civetweb duplicates it; the verify callback already took what
+ * the mapping needs. CMake option GH_FREE_PEER_CERT frees it when the
+ * handshake is done (patches/wolfssl-0002); SSL_get_peer_certificate then
+ * returns NULL after the handshake. */
+#ifdef GH_FREE_PEER_CERT
+#define WOLFSSL_FREE_PEER_CERT_AFTER_HANDSHAKE
+#endif
 
 /* ---- hardware keys: PKCS#11 and crypto callbacks (platform/keystore) ---- */
 #define WOLF_CRYPTO_CB

@@ -34,15 +34,15 @@ s = open(p).read().replace(tok, val.replace('\\n', '\n'))
 open(p, 'w').write(s)
 PY
     done
-    if ! (cd "$work" && "$bin" check "$name.ini" >/dev/null); then
+    if ! (cd "$work" && ${GATEHOUSE_RUNNER:-} "$bin" check "$name.ini" >/dev/null); then
         echo "FAIL $name.ini: the filled-in table does not load:"
-        (cd "$work" && "$bin" check "$name.ini") | sed 's/^/    /'
+        (cd "$work" && ${GATEHOUSE_RUNNER:-} "$bin" check "$name.ini") | sed 's/^/    /'
         fail=$((fail + 1))
         continue
     fi
     while IFS=$'\t' read -r cert want; do
         case $cert in ''|'#'*) continue ;; esac
-        out=$(cd "$work" && "$bin" check "$name.ini" --cert "$pki/$cert.pem" 2>&1)
+        out=$(cd "$work" && ${GATEHOUSE_RUNNER:-} "$bin" check "$name.ini" --cert "$pki/$cert.pem" 2>&1)
         if printf '%s\n' "$out" | grep -qxF -- "$want"; then
             pass=$((pass + 1))
         else

@@ -11,7 +11,7 @@ for kind in bad good; do
     [ "$kind" = good ] && want_rc=0
     for ini in "$data/$kind"/*.ini; do
         name=$(basename "$ini" .ini)
-        out=$(cd "$data/$kind" && "$bin" check "$name.ini" 2>&1)
+        out=$(cd "$data/$kind" && ${GATEHOUSE_RUNNER:-} "$bin" check "$name.ini" 2>&1)
         rc=$?
         if [ "$rc" -ne "$want_rc" ]; then
             echo "FAIL $kind/$name.ini: exit $rc, expected $want_rc"

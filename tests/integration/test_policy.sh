@@ -52,7 +52,8 @@ write_table() {
 flash=$(make_flash)
 write_table "$flash"
 settings() { printf '%s\n' "$@" >"$flash/gatehouse.ini"; }
-restart() { gh_stop; gh_start "$flash" || exit 1; }
+# (a port another test took between free_port and bind: try another)
+restart() { gh_stop; gh_start "$flash" || gh_start "$flash" || gh_start "$flash" || exit 1; }
 
 # ---------------------------------------------------------------- key, signature, version, EKU
 settings '[trust]'
