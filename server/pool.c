@@ -96,6 +96,7 @@ struct tls_bucket {
 static struct tls_bucket tls_b_[TLS_NBUCKETS];
 static size_t tls_loaded_, tls_used_, tls_peak_;
 static uint32_t tls_refusals_;
+static uint32_t tls_conns_;              /* WOLFSSL objects alive */
 static int tls_growing_;
 
 /* Hand n more blocks of size i to wolfSSL: a piece of exactly n blocks, with
@@ -136,13 +137,15 @@ static size_t tls_bucket_of(size_t block)
 static void on_tls_memory(size_t size, int block, byte what, int type)
 {
     struct tls_bucket *b;
-    (void)type;
     if (what == WOLFSSL_DEBUG_MEMORY_INIT || tls_growing_)
         return;   /* blocks being handed over (tls_give counts them) */
     if (what == WOLFSSL_DEBUG_MEMORY_FAIL) {
         note_refusal("TLS", sizeof tls_buf_, size, ++tls_refusals_);
         return;
     }
+    /* without a CTX hint, the WOLFSSL object is the only DYNAMIC_TYPE_SSL block */
+    if (type == DYNAMIC_TYPE_SSL)
+        tls_conns_ += what == WOLFSSL_DEBUG_MEMORY_ALLOC ? 1 : (tls_conns_ > 0 ? -1 : 0);
     b = &tls_b_[tls_bucket_of((size_t)block)];
     if (what == WOLFSSL_DEBUG_MEMORY_FREE) {
         /* wolfSSL_Realloc frees without reporting the new block: never below 0 */
@@ -218,30 +221,20 @@ static int tls_load(struct gh_error *err)
 
 int pool_init(struct gh_error *err)
 {
-    /* The fixed pools are opt-in (GATEHOUSE_POOLS=1) until a crash under
-     * many parallel handshakes is found: 100 parallel mutual-TLS clients
-     * (and 20 under qemu-user on ARM) crash the server with the pools in
-     * use and never with the C library's heap. */
     const char *sys = getenv("GATEHOUSE_SYSTEM_HEAP");
-    const char *pools = getenv("GATEHOUSE_POOLS");
-    if ((sys && !strcmp(sys, "1")) || !(pools && !strcmp(pools, "1"))) {
+    if (sys && !strcmp(sys, "1")) {
         system_heap_ = 1;
-        gh_log(GH_LOG_DEBUG, "the C library's heap, not the fixed pools (GATEHOUSE_POOLS=1 for those)");
+        gh_log(GH_LOG_WARN, "GATEHOUSE_SYSTEM_HEAP=1: the C library's heap, not the fixed pools");
         return 0;
     }
-    gh_log(GH_LOG_WARN, "GATEHOUSE_POOLS=1: fixed memory pools (experimental: see README)");
     wolfSSL_SetDebugMemoryCb(on_tls_memory);
     int rc = tls_load(err);
     if (rc)
         return rc;
-    /* Allocations that pass no heap hint (the OpenSSL layer's) take from the pool too. */
+    /* Every wolfSSL allocation takes from the pool: those that pass no heap
+     * hint (the OpenSSL layer's, and all of them, as the CTX has none). */
     wolfSSL_SetGlobalHeapHint(tls_hint_);
     return 0;
-}
-
-void *pool_tls_heap(void)
-{
-    return tls_hint_;
 }
 
 /* Bytes in free blocks handed to wolfSSL, live WOLFSSL objects, and whether
@@ -260,7 +253,7 @@ static void tls_state(size_t *free_bytes, uint32_t *conns, unsigned int sessions
         return;
     }
     wolfSSL_GetMemStats(heap, &st);
-    *conns = heap->curIO;
+    *conns = tls_conns_;
     for (size_t i = 0; i < TLS_NBUCKETS; i++)
         if (tls_b_[i].total - tls_b_[i].used < tls_per_session_[i] * sessions)
             *room = 0;

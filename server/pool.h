@@ -5,8 +5,8 @@
  *
  * - the TLS pool: wolfSSL's static-memory allocator (WOLFSSL_STATIC_MEMORY)
  *   over one buffer cut into blocks of a few sizes. It is wolfSSL's global
- *   heap hint, so the OpenSSL compatibility layer, which passes no hint, takes
- *   from it too; the CTX is created on it (pool_tls_heap()).
+ *   heap hint, so everything takes from it: the OpenSSL compatibility layer
+ *   passes no hint, and the CTX is made without one (tls.c says why).
  * - the web pool: civetweb's allocations (toolchain/mg_alloc.h sends its
  *   malloc family to pool_web_*), first fit over one buffer.
  *
@@ -29,10 +29,6 @@
 /* Load the TLS pool and make it wolfSSL's global heap hint. Once, before
  * wolfSSL_Init() and before anything else calls wolfSSL. */
 int pool_init(struct gh_error *err);
-
-/* The heap hint for wolfSSL_CTX_new_ex() and wolfTLS_server_method_ex(), or
- * NULL with the system heap. */
-void *pool_tls_heap(void);
 
 struct pool_usage {
     size_t size;             /* bytes of the pool's buffer: its budget (0: system heap) */

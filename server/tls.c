@@ -381,10 +381,12 @@ int tls_ctx_create(WOLFSSL_CTX **out, const char *pem, size_t len, struct gh_err
     char why[128];
     int rc;
     static const int groups[] = {WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1, WOLFSSL_ECC_SECP384R1};
-    /* On the TLS pool: each connection's WOLFSSL takes from it, and wolfSSL
-     * counts live connections there (pool_admit) */
-    void *heap = pool_tls_heap();
-    WOLFSSL_CTX *ctx = wolfSSL_CTX_new_ex(wolfSSLv23_server_method_ex(heap), heap);
+    /* No heap hint of its own: everything takes from the TLS pool through
+     * the global hint (pool.c). A CTX with a hint gives each WOLFSSL a hint
+     * of its own, freed with it, that objects outliving the connection still
+     * point to (civetweb frees its copy of the peer certificate after
+     * SSL_free): a use after free under load. */
+    WOLFSSL_CTX *ctx = wolfSSL_CTX_new(wolfSSLv23_server_method());
     if (!ctx)
         return gh_error_set(err, GH_E_NOMEM, "cannot create the TLS context (out of memory)");
     if (wolfSSL_CTX_SetMinVersion(ctx, WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS ||

@@ -17,9 +17,10 @@
 #   handshakes/s/core   full mutual-TLS handshakes (+ one small GET each,
 #                       the connection then closed) per server CPU-second
 #   keep-alive cost     server CPU time per GET on open connections
-#   RAM per idle conn   RSS and PSS growth over N idle mutual-TLS connections
-#                       (N = 10, 100, 500), divided by N; for Gatehouse also
-#                       the TLS pool bytes an idle connection holds
+#   RAM per idle conn   RSS growth (and its anonymous part) over N idle
+#                       mutual-TLS connections (N = 10, 100, 500), divided by
+#                       N; for Gatehouse also the TLS pool bytes an idle
+#                       connection holds (/api/status, or gdb)
 #   idle PSS            the server process(es) after start-up, before any client
 #   crypto ceiling      1 / (P-256 key generation + ECDH + sign + 2 verifies),
 #                       from wolfCrypt's benchmark built from the same wolfSSL
@@ -157,10 +158,17 @@ stop_servers() {
     sleep 0.5
 }
 
-# gatehouse's TLS pool in use, from /api/status when it reports it
+# Gatehouse's TLS pool bytes in use: from /api/status when it reports them,
+# else read from the process with gdb (the bench builds keep symbols)
 pool_used() {
-    curl -s --cacert "$PKI/root.pem" --cert "$CERT" --key "$KEY" "https://127.0.0.1:$PORT/api/status" |
-        sed -n 's/.*"pools":{"tls":{[^}]*"used":\([0-9]*\).*/\1/p'
+    [ -n "$GH_PID" ] || return 0
+    local u
+    u=$(curl -s --cacert "$PKI/root.pem" --cert "$CERT" --key "$KEY" "https://127.0.0.1:$PORT/api/status" |
+        sed -n 's/.*"pools":{"tls":{[^}]*"used":\([0-9]*\).*/\1/p')
+    if [ -z "$u" ] && command -v gdb >/dev/null; then
+        u=$(gdb -p "$GH_PID" -batch -ex 'print tls_used_' 2>/dev/null | sed -n 's/^\$1 = //p')
+    fi
+    echo "$u"
 }
 
 # run_cpu MODE PATH SECONDS: "count cpu_ns" for the running server
@@ -176,20 +184,22 @@ run_cpu() {
     echo "$2 $((after - before))"
 }
 
-# idle_ram N: "rss_kb_per_conn pss_kb_per_conn pool_bytes_per_conn" for the running server
+# idle_ram N: "rss anon pool" bytes per connection for the running server: RSS
+# and anonymous-memory growth over N idle connections, and (Gatehouse) the TLS
+# pool bytes they hold
 idle_ram() {
     local n=$1 pids r0 p0 r1 p1 u0 u1 fifo out
     pids=$(server_pids)
     client handshakes "$PORT" "$CERT" "$KEY" "$PATH_GET" 1 1 >/dev/null   # first-use pages
     sleep 0.5
-    r0=$(mem_kb Rss $pids); p0=$(mem_kb Pss $pids); u0=$(pool_used)
+    r0=$(mem_kb Rss $pids); p0=$(mem_kb Anonymous $pids); u0=$(pool_used)
     fifo=$W/idle.in; rm -f "$fifo"; mkfifo "$fifo"
     client idle "$PORT" "$CERT" "$KEY" "$PATH_GET" "$n" <"$fifo" >"$W/idle.out" &
     local cpid=$!
     exec 7>"$fifo"
     for _ in $(seq 600); do [ -s "$W/idle.out" ] && break; sleep 0.05; done
     out=$(cat "$W/idle.out")
-    r1=$(mem_kb Rss $pids); p1=$(mem_kb Pss $pids); u1=$(pool_used)
+    r1=$(mem_kb Rss $pids); p1=$(mem_kb Anonymous $pids); u1=$(pool_used)
     exec 7>&-
     wait "$cpid"
     set -- $out
@@ -259,8 +269,8 @@ BEGIN {
     for (i = 1; i <= n; i++) {
         split(G[i], g, " "); split(X[i], x, " ")
         printf "| %-44s | %9.1f KiB | %9.1f KiB | %9s |\n", "RSS growth per idle connection, " N[i] " open", g[1] / 1024, x[1] / 1024, ratio(g[1], x[1])
-        printf "| %-44s | %9.1f KiB | %9.1f KiB | %9s |\n", "PSS growth per idle connection, " N[i] " open", g[2] / 1024, x[2] / 1024, ratio(g[2], x[2])
-        if (g[3] != "-") printf "| %-44s | %9.1f KiB | %12s | %9s |\n", "  TLS pool held per idle connection", g[3] / 1024, "-", ""
+        printf "| %-44s | %9.1f KiB | %9.1f KiB | %9s |\n", "  of which anonymous memory", g[2] / 1024, x[2] / 1024, ratio(g[2], x[2])
+        if (g[3] != "-") printf "| %-44s | %9.1f KiB | %12s | %9s |\n", "  TLS pool bytes held per idle connection", g[3] / 1024, "-", ""
     }
     printf "| %-44s | %8.0f KiB | %8.0f KiB | %9s |\n", "idle PSS after start-up (all processes)", gh_pss, ng_pss, ratio(gh_pss, ng_pss)
     printf "\ncrypto ceiling (wolfCrypt, same build, one core): keygen %.4f + ECDH %.4f + sign %.4f + 2 x verify %.4f ms\n", kg, ag, sg, vf

@@ -48,9 +48,11 @@ make_flash() {
 }
 
 free_port() {
+    # below Linux's ephemeral range (32768-60999): a port some client socket
+    # holds as its source port cannot be bound by a listener
     local p
     for _ in $(seq 1 50); do
-        p=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+        p=$((10000 + $(od -An -N2 -tu2 /dev/urandom) % 22000))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
     done
     return 1
@@ -59,17 +61,23 @@ free_port() {
 # gh_start FLASH [extra serve args...]: start the server, wait until it answers.
 gh_start() {
     local flash=$1; shift
-    GH_PORT=$(free_port)
-    GH_LOG=$T/server-$GH_PORT.log
-    $RUNNER "$GATEHOUSE" serve --flash "$flash" --listen "127.0.0.1:$GH_PORT" "$@" >"$GH_LOG" 2>&1 &
-    GH_PID=$!
-    local i
-    for i in $(seq 1 $((100 * SLOW))); do
-        if grep -q "serving https" "$GH_LOG" 2>/dev/null; then return 0; fi
-        if ! kill -0 "$GH_PID" 2>/dev/null; then
-            echo "# server exited early:"; sed 's/^/#   /' "$GH_LOG"; GH_PID=; return 1
-        fi
-        sleep 0.1
+    local i try
+    for try in 1 2 3; do
+        GH_PORT=$(free_port)
+        GH_LOG=$T/server-$GH_PORT.log
+        $RUNNER "$GATEHOUSE" serve --flash "$flash" --listen "127.0.0.1:$GH_PORT" "$@" >"$GH_LOG" 2>&1 &
+        GH_PID=$!
+        for i in $(seq 1 $((100 * SLOW))); do
+            if grep -q "serving https" "$GH_LOG" 2>/dev/null; then return 0; fi
+            if ! kill -0 "$GH_PID" 2>/dev/null; then
+                GH_PID=
+                # another test took the port between our check and the bind
+                if grep -q "Failed to setup server ports" "$GH_LOG"; then continue 2; fi
+                echo "# server exited early:"; sed 's/^/#   /' "$GH_LOG"; return 1
+            fi
+            sleep 0.1
+        done
+        break
     done
     echo "# server did not start in time:"; sed 's/^/#   /' "$GH_LOG"
     return 1
