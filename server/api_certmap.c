@@ -46,14 +46,7 @@ static int put_locked(struct gh_request *rq)
         gh_error_format(&errs[0], line, sizeof line);
         json_init(&j, rq->cn->out, sizeof rq->cn->out);
         json_obj_open(&j, NULL);
-        json_str(&j, "error", line);
-        json_str(&j, "message", errs[0].msg);
-        if (errs[0].line > 0)
-            json_int(&j, "line", errs[0].line);
-        else
-            json_raw(&j, "line", "null");
-        json_str(&j, "mapping", errs[0].mapping[0] ? errs[0].mapping : NULL);
-        json_int(&j, "errors", nerrs);
+        gh_error_json(&j, &errs[0], nerrs);
         json_obj_close(&j);
         snprintf(msg, sizeof msg, "refused: %s", line);
         routes_audit_provision(rq, "certmap", 400, rq->cfg->flash_generation, msg);

@@ -1,4 +1,5 @@
 #include "gh_error.h"
+#include "json.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -36,4 +37,18 @@ void gh_error_format(const struct gh_error *err, char *buf, size_t cap)
         n += (size_t)snprintf(buf + n, cap - n, "map \"%s\": ", err->mapping);
     if (n < cap)
         snprintf(buf + n, cap - n, "%s", err->msg);
+}
+
+void gh_error_json(struct json *j, const struct gh_error *err, int nerrs)
+{
+    char line[400];
+    gh_error_format(err, line, sizeof line);
+    json_str(j, "error", line);
+    json_str(j, "message", err->msg);
+    if (err->line > 0)
+        json_int(j, "line", err->line);
+    else
+        json_raw(j, "line", "null");
+    json_str(j, "mapping", err->mapping[0] ? err->mapping : NULL);
+    json_int(j, "errors", nerrs);
 }

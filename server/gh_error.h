@@ -35,4 +35,10 @@ void gh_error_clear(struct gh_error *err);
 /* "FILE:LINE: map "NAME": msg" (the parts that are set), into buf. */
 void gh_error_format(const struct gh_error *err, char *buf, size_t cap);
 
+/* The members of a 400 answer for a refused upload, into an open JSON object:
+ * "error" (the formatted line), "message", "line" (null when none),
+ * "mapping" (null when none) and "errors" (how many were found). */
+struct json;
+void gh_error_json(struct json *j, const struct gh_error *err, int nerrs);
+
 #endif

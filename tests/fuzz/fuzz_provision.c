@@ -94,14 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         gh_error_format(&errs[0], line, sizeof line);
         json_init(&j, out, sizeof out);
         json_obj_open(&j, NULL);
-        json_str(&j, "error", line);
-        json_str(&j, "message", errs[0].msg);
-        if (errs[0].line > 0)
-            json_int(&j, "line", errs[0].line);
-        else
-            json_raw(&j, "line", "null");
-        json_str(&j, "mapping", errs[0].mapping[0] ? errs[0].mapping : NULL);
-        json_int(&j, "errors", nerrs);
+        gh_error_json(&j, &errs[0], nerrs);   /* what the handler answers */
         json_obj_close(&j);
         if (!json_finish(&j))
             abort();   /* the handler's buffer must always hold the answer */
