@@ -50,10 +50,11 @@ if ! verified; then
     apt-get "$@" update -qq
     # civetweb's .dsc answers 404 on some mirrors while its tarballs download:
     # the exit code is not trusted, the hashes below are.
+    echo "fetch-deps: downloading the source packages (log: $top/source.log)"
     (cd "$dl" && apt-get "$@" source --download-only \
-        wolfssl=5.7.2-0.1+deb13u2 civetweb=1.16+dfsg-2+deb13u1 libinih=59-1) || true
+        wolfssl=5.7.2-0.1+deb13u2 civetweb=1.16+dfsg-2+deb13u1 libinih=59-1) >"$top/source.log" 2>&1 || true
     echo "$pins" | while read -r f h; do
-        if [ ! -f "$dl/$f" ]; then echo "fetch-deps: $f was not downloaded" >&2; exit 1; fi
+        if [ ! -f "$dl/$f" ]; then echo "fetch-deps: $f was not downloaded:" >&2; tail -5 "$top/source.log" >&2; exit 1; fi
         if ! echo "$h  $dl/$f" | sha256sum -c --quiet - >/dev/null 2>&1; then
             echo "fetch-deps: $f has the wrong SHA-256 (expected $h)" >&2; exit 1
         fi
