@@ -2,7 +2,8 @@
  *
  * Read fresh on every call (uptime and memory change), into caller-owned
  * storage of fixed size. Two boards exist:
- *  - Linux (board_linux.c): /proc, /sys, the device tree or DMI, getifaddrs().
+ *  - Linux (board_linux.c): /proc, /sys, the device tree or DMI, and the
+ *    interfaces over rtnetlink (not getifaddrs(): it allocates on every call).
  *  - fake (board_fake.c): fixed values, for tests and screenshots that must not
  *    depend on the machine they run on. The environment variable
  *    GATEHOUSE_BOARD=fake selects it at run time; its model says "(fake)", so a
@@ -62,8 +63,41 @@ int board_parse_loadavg(const char *text, uint32_t load_x100[3]);
 /* PRETTY_NAME's value, unquoted, into out ("" when absent). */
 void board_parse_os_release(const char *text, char *out, size_t cap);
 
-struct ifaddrs;
-/* Group a getifaddrs() list by interface into out->ifaces. */
-void board_collect_ifaddrs(const struct ifaddrs *list, struct board_facts *out);
+/* ---- interfaces over rtnetlink ---- */
+
+/* One datagram of a dump, on the stack. The kernel fills the first
+ * datagram up to min(page, 8 KiB), later ones up to the reader's buffer,
+ * more only for a single message larger than that; a link message without
+ * statistics is ~1 KiB. A datagram that did not fit would come cut
+ * (MSG_TRUNC): read as an error, no interface shown. */
+#define GH_BOARD_NETLINK_BUF        8192
+/* The kernel answers at once: this only bounds a wedged socket. */
+#define GH_BOARD_NETLINK_TIMEOUT_MS 1000
+
+/* Reading the two dumps (RTM_GETLINK, then RTM_GETADDR) into a board_facts.
+ * Addresses name their interface by index only, so the index of each listed
+ * interface is kept here, beside board_facts (whose shape /api/status shows). */
+struct board_netlink {
+    uint32_t seq;                        /* of the dump being read */
+    uint32_t portid;                     /* our socket's netlink address */
+    int index[GH_BOARD_MAX_IFACES];      /* kernel ifindex of out->ifaces[i] */
+};
+
+/* No interface yet; seq and portid are the caller's to set before each dump. */
+void board_netlink_begin(struct board_netlink *nl, struct board_facts *out);
+
+/* One datagram of a dump: RTM_NEWLINK adds an interface (name, flags, MAC;
+ * counted in iface_total, listed while there is room), RTM_NEWADDR adds an
+ * IPv4/IPv6 address to a listed one. Messages of another seq or portid are
+ * not ours and are skipped. 1 after NLMSG_DONE, 0 when more is to come,
+ * GH_E_IO for an error the kernel reports (NLMSG_ERROR, a failed
+ * NLMSG_DONE), GH_E_INVALID for a message cut short or malformed. */
+int board_netlink_parse(struct board_netlink *nl, const void *buf, size_t len,
+                        struct board_facts *out, struct gh_error *err);
+
+/* Every interface of this machine, read over a NETLINK_ROUTE socket into
+ * out->ifaces with a stack buffer of GH_BOARD_NETLINK_BUF; no heap. On error
+ * out lists no interface. */
+int board_linux_read_ifaces(struct board_facts *out, struct gh_error *err);
 
 #endif

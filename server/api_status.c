@@ -6,6 +6,7 @@
 
 #include "board.h"
 #include "json.h"
+#include "pool.h"
 #include "routes.h"
 
 #ifndef GATEHOUSE_VERSION
@@ -17,6 +18,35 @@ static void load(struct json *j, const char *key, uint32_t x100)
     char num[24];
     snprintf(num, sizeof num, "%u.%02u", x100 / 100, x100 % 100);
     json_raw(j, key, num);
+}
+
+static void usage(struct json *j, const char *key, const struct pool_usage *u)
+{
+    json_obj_open(j, key);
+    json_int(j, "size", (long long)u->size);
+    json_int(j, "loaded", (long long)u->loaded);
+    json_int(j, "used", (long long)u->used);
+    json_int(j, "peak", (long long)u->peak);
+    json_int(j, "refusals", u->refusals);
+    json_obj_close(j);
+}
+
+/* The fixed pools (pool.h): what the budget is and how much of it is used;
+ * null when the server runs on the C library's heap. */
+static void memory(struct json *j)
+{
+    struct pool_stats st;
+    pool_stats(&st);
+    if (st.tls.size == 0) {
+        json_raw(j, "memory", "null");
+        return;
+    }
+    json_obj_open(j, "memory");
+    usage(j, "tls", &st.tls);
+    usage(j, "web", &st.web);
+    json_int(j, "tls_connections", st.tls_connections);
+    json_int(j, "admissions_refused", st.admissions_refused);
+    json_obj_close(j);
 }
 
 int api_status(struct gh_request *rq)
@@ -65,6 +95,7 @@ int api_status(struct gh_request *rq)
     json_int(&j, "mappings", rq->cfg->table.count);
     json_bool(&j, "default_table", rq->cfg->table_is_default);
     json_int(&j, "audit_records", audit_count());
+    memory(&j);
     json_obj_close(&j);
     json_obj_close(&j);
     return http_send_json(rq, 200, &j);

@@ -66,6 +66,7 @@
 
 /* ---- trust ---- */
 #define GH_TRUST_MAX_BYTES       (64 * 1024) /* ca.pem, crl.pem, server.pem each */
+#define GH_MAX_TRUST_ANCHORS     64    /* certificates in ca.pem */
 
 /* ---- board (platform/board.h: GET /api/status) ---- */
 #define GH_BOARD_MAX_IFACES      8     /* network interfaces listed; more are counted, not listed */
@@ -131,9 +132,10 @@
 #define GH_WEB_BASE_BYTES        (24 * 1024) /* context, options, socket queue */
 #define GH_WEB_PER_WORKER        (3 * 1024 + 2 * GH_REQUEST_HEADER_MAX + 256)
 #define GH_WEB_POOL_BYTES        (GH_WEB_BASE_BYTES + GH_WORKERS * GH_WEB_PER_WORKER)
-/* The admin reserve (pool_admit): connections a client that does not map to
- * admin may never take, counted both in workers and in TLS pool sets, so an
- * operator can still get in while other clients hold everything else. */
+/* The admin reserve (pool_admit): handshakes' worth of TLS pool blocks that a
+ * client that does not map to admin may never take, so that an operator can
+ * still get in while a flood of other clients takes the rest. (Workers are
+ * kept free by the handshake deadlines above, not by this.) */
 #ifndef GH_ADMIN_RESERVE
 #define GH_ADMIN_RESERVE         1
 #endif

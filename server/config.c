@@ -107,7 +107,7 @@ static int build(struct gh_config *c, struct gh_error *err)
     if (!found && c->settings.policy.crl == GH_CRL_REQUIRED)
         snprintf(c->crl_problem, sizeof c->crl_problem,
                  "crl.pem is missing and gatehouse.ini requires it (crl = required)");
-    rc = tls_store_create(&c->store, ca_buf_, ca_len, found ? crl_buf_ : NULL, crl_len,
+    rc = tls_store_create(&c->store, &c->anchors, ca_buf_, ca_len, found ? crl_buf_ : NULL, crl_len,
                           &c->settings.policy, c->crl_problem, sizeof c->crl_problem, err);
     if (rc)
         return rc;

@@ -14,6 +14,7 @@
 #include "certinfo.h"
 #include "certmap.h"
 #include "settings.h"
+#include "tls.h"
 
 enum gh_hs_state {
     GH_HS_IDLE = 0,     /* no handshake yet on this slot */
@@ -37,6 +38,10 @@ struct gh_conn {
     int handshake_audited;          /* a refused handshake is logged once */
     char peer[48];                  /* client address, for the audit trail */
     int handshake_done;             /* civetweb's init_connection ran */
+    struct tls_anchors anchors;     /* ca.pem of the generation bound at ClientHello */
+    int nchain;                     /* CA certificates the client sent, verified: */
+    uint64_t chain_subject[GH_MAX_CHAIN_DEPTH + 1];   /* tls_name_key() of subject */
+    uint64_t chain_issuer[GH_MAX_CHAIN_DEPTH + 1];    /* ... and of issuer */
     int crl_problem_active;         /* `crl = required` and no usable CRL: refuse */
     char crl_problem[160];
     char out[GH_RESPONSE_MAX];      /* this worker's answer buffer */

@@ -33,7 +33,8 @@
 #endif
 
 #ifndef WOLFSSL_STATIC_MEMORY_DEBUG_CALLBACK
-#error "toolchain/user_settings.h must define WOLFSSL_STATIC_MEMORY_DEBUG_CALLBACK (pool.c counts refusals with it)"
+/* pool.c keeps its statistics and counts refusals with it */
+#error "toolchain/user_settings.h must define WOLFSSL_STATIC_MEMORY_DEBUG_CALLBACK"
 #endif
 
 static int system_heap_;            /* GATEHOUSE_SYSTEM_HEAP=1: no pools */
@@ -82,11 +83,12 @@ static WOLFSSL_HEAP_HINT *tls_hint_;
 static size_t tls_ovh_;                  /* wolfSSL's bookkeeping per block */
 
 /* Each block size has its own stretch of tls_buf_, handed to wolfSSL in
- * steps: the base and one session's worth at start-up, then one session's
- * worth whenever fewer than that are left free, so that pages are touched
- * (wolfSSL writes a header into every block it is given) as connections need
- * them, and an idle server stays small. All below is kept by the callback,
- * which wolfSSL calls with the pool's mutex held. */
+ * steps: one session's worth at start-up, then one session's worth whenever
+ * fewer than that are left free (loading the trust store takes a few such
+ * steps), so that pages are touched (wolfSSL writes a header into every
+ * block it is given) as they are needed, and an idle server stays small.
+ * All below is kept by the callback, which wolfSSL calls with the pool's
+ * mutex held. */
 struct tls_bucket {
     size_t region;                       /* offset of its stretch in tls_buf_ */
     unsigned int total;                  /* blocks the budget gives it */
@@ -201,8 +203,10 @@ static int tls_load(struct gh_error *err)
         off += b->total * step;
         if (off > sizeof tls_buf_)
             return gh_error_set(err, GH_E_INTERNAL, "GH_TLS_POOL_BYTES does not fit GH_TLS_BUCKETS");
-        /* now: the base and one session, in even pieces of at most 255 */
-        first = tls_base_[i] + (GH_TLS_SESSIONS > 0 ? tls_per_session_[i] : 0);
+        /* now: one session's worth (the base too where a size has no
+         * per-session share, as nothing would make it grow), in even pieces
+         * of at most 255; the rest as it is needed */
+        first = tls_per_session_[i] > 0 ? tls_per_session_[i] : tls_base_[i];
         pieces = (first + 254) / 255;
         for (unsigned int k = 0; k < pieces; k++) {
             unsigned int n = first / pieces + (k < first % pieces);
@@ -237,26 +241,20 @@ int pool_init(struct gh_error *err)
     return 0;
 }
 
-/* Bytes in free blocks handed to wolfSSL, live WOLFSSL objects, and whether
- * the budget still holds `sessions` sessions' worth of every block size
- * beyond what is taken; under the pool's lock. */
-static void tls_state(size_t *free_bytes, uint32_t *conns, unsigned int sessions, int *room)
+/* Bytes in free blocks handed to wolfSSL, and live WOLFSSL objects; under
+ * the pool's lock. */
+static void tls_state(size_t *free_bytes, uint32_t *conns)
 {
     WOLFSSL_MEM_STATS st;
     WOLFSSL_HEAP *heap = tls_hint_->memory;
     size_t avail = 0;
-    *room = 1;
     if (wc_LockMutex(&heap->memory_mutex) != 0) {
         *free_bytes = 0;
         *conns = 0;
-        *room = 0;
         return;
     }
     wolfSSL_GetMemStats(heap, &st);
     *conns = tls_conns_;
-    for (size_t i = 0; i < TLS_NBUCKETS; i++)
-        if (tls_b_[i].total - tls_b_[i].used < tls_per_session_[i] * sessions)
-            *room = 0;
     wc_UnLockMutex(&heap->memory_mutex);
     for (size_t i = 0; i < WOLFMEM_MAX_BUCKETS; i++)
         avail += (size_t)st.avaBlock[i] * st.blockSz[i];
@@ -449,8 +447,7 @@ void pool_stats(struct pool_stats *out)
     if (system_heap_)
         return;
     size_t free_bytes;
-    int room;
-    tls_state(&free_bytes, &out->tls_connections, 0, &room);
+    tls_state(&free_bytes, &out->tls_connections);
     out->tls.size = sizeof tls_buf_;
     if (wc_LockMutex(&tls_hint_->memory->memory_mutex) == 0) {
         out->tls.loaded = tls_loaded_;
@@ -473,24 +470,37 @@ void pool_stats(struct pool_stats *out)
 
 /* ---------------------------------------------------------------- admin reserve */
 
+/* Memory, not connections: a browser alone opens six connections, and idle
+ * keep-alive connections hold little of the pool (their record buffers go
+ * back after each request), so counting connections would refuse a second
+ * user's browser long before memory is short. What a flood takes is the
+ * blocks of handshakes in progress. */
 int pool_admit(int is_admin, char *why, size_t cap)
 {
-    size_t free_bytes = 0;
-    uint32_t conns = 0;
-    int room = 1;
+    unsigned int short_of = 0;
     if (is_admin || GH_ADMIN_RESERVE == 0 || system_heap_)
         return 0;
-    tls_state(&free_bytes, &conns, GH_ADMIN_RESERVE, &room);
-    /* conns counts this connection: it may have its worker only if
-     * GH_ADMIN_RESERVE others stay free for an admin */
-    if (conns + GH_ADMIN_RESERVE > GH_WORKERS) {
-        snprintf(why, cap, "all but %d of the %d connections are taken; the rest are kept for an admin",
-                 GH_ADMIN_RESERVE, GH_WORKERS);
-    } else if (!room) {
-        snprintf(why, cap, "TLS memory is low; what is left is kept for an admin");
-    } else {
+    if (wc_LockMutex(&tls_hint_->memory->memory_mutex) != 0)
         return 0;
+    /* Would a handshake's blocks still fit? wolfSSL serves a request from
+     * the smallest free block that holds it, so what one size lacks is
+     * taken from the next larger one. */
+    unsigned int carry = 0;
+    for (size_t i = 0; i < TLS_NBUCKETS; i++) {
+        unsigned int need = tls_per_session_[i] * GH_ADMIN_RESERVE + carry;
+        unsigned int avail = tls_b_[i].total - tls_b_[i].used;
+        carry = avail >= need ? 0 : need - avail;
+        if (carry && !short_of)
+            short_of = tls_sizes_[i];
     }
+    if (!carry)
+        short_of = 0;
+    wc_UnLockMutex(&tls_hint_->memory->memory_mutex);
+    if (!short_of)
+        return 0;
+    snprintf(why, cap, "TLS memory is low (%u-byte blocks for fewer than %d more handshake%s); "
+             "the rest is kept for an admin", short_of, GH_ADMIN_RESERVE,
+             GH_ADMIN_RESERVE == 1 ? "" : "s");
     atomic_fetch_add(&admissions_refused_, 1);
     return GH_E_NOMEM;
 }

@@ -49,9 +49,9 @@ void pool_stats(struct pool_stats *out);
 
 /* The admin reserve, asked by the verify callback once the client's
  * certificate is verified and mapped: 0 admits the client, GH_E_NOMEM
- * refuses it (reason in why) when it is not an admin and admitting it would
- * leave less than one connection's share for an admin: a worker thread
- * (civetweb serves one connection per thread) or TLS pool memory. */
+ * refuses it (reason in why) when it is not an admin and the TLS pool has
+ * less than GH_ADMIN_RESERVE handshakes' worth of some block size left
+ * (budget.h: the blocks one connection holds at its peak). */
 int pool_admit(int is_admin, char *why, size_t cap);
 
 /* Allocations the pools refused on this thread since the last call (the

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <wolfssl/wolfcrypt/asn_public.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 #include <wolfssl/error-ssl.h>
 
@@ -70,6 +71,9 @@ static const char *reason_for(int code)
         return "untrusted";
     case MAX_CHAIN_ERROR:
         return "chain-too-deep";
+    case MEMORY_E:
+    case MEMORY_ERROR:
+        return "out-of-memory";
     case EXTKEYUSE_AUTH_E:      /* EKU without clientAuth */
     case ASN_VERSION_E:         /* X.509 v1 */
         return "policy";
@@ -164,6 +168,74 @@ static void verdict_detail(int code, int depth, char *out, size_t cap)
     }
 }
 
+uint64_t tls_name_key(const char *dn)
+{
+    uint64_t h = 0xcbf29ce484222325u;   /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)dn; *p; p++)
+        h = (h ^ *p) * 0x100000001b3u;
+    return h;
+}
+
+static int is_anchor(const struct gh_conn *cn, uint64_t name)
+{
+    for (int i = 0; i < cn->anchors.n; i++)
+        if (cn->anchors.subject[i] == name)
+            return 1;
+    return 0;
+}
+
+/* The chain, counted from the client's own certificate to a certificate of
+ * ca.pem through the CA certificates the client sent in this handshake.
+ * wolfSSL keeps every CA it verified in a handshake in the trust store until
+ * the next reload ("Adding CA from chain"), so its own count stops at any CA
+ * some earlier client sent: a client could leave out the CAs above one and
+ * pass max_depth, or lean on a CA whose policy check (key size, SHA-1) ran
+ * only for someone else. Every handshake shows its whole path instead. */
+static void chain_check(struct gh_conn *cn)
+{
+    char detail[sizeof cn->detail];
+    uint64_t at = tls_name_key(cn->id.issuer);
+    int depth = 0;
+    unsigned used = 0;
+    while (!is_anchor(cn, at)) {
+        int next = -1;
+        for (int i = 0; i < cn->nchain; i++)
+            if (!(used & (1u << i)) && cn->chain_subject[i] == at)
+                next = i;
+        if (next < 0) {
+            snprintf(detail, sizeof detail, "its chain reaches ca.pem only through a CA certificate "
+                     "it did not send%s; a client must send every CA certificate below ca.pem's",
+                     depth ? "" : " (its issuer's)");
+            reject(cn, "chain-incomplete", detail);
+            return;
+        }
+        used |= 1u << next;
+        at = cn->chain_issuer[next];
+        if (++depth > cn->policy.max_depth) {
+            snprintf(detail, sizeof detail, "its chain has more than %d CA certificate%s below the "
+                     "trust anchor (gatehouse.ini: max_depth = %d)", cn->policy.max_depth,
+                     cn->policy.max_depth == 1 ? "" : "s", cn->policy.max_depth);
+            reject(cn, "chain-too-deep", detail);
+            return;
+        }
+    }
+}
+
+/* A verified client: decide its mapping now (the router keeps the decision
+ * for the generation it was made with) and let pool_admit() keep the last
+ * connections for an admin. */
+static void admit(struct gh_conn *cn)
+{
+    char why[sizeof cn->detail];
+    const struct gh_config *cfg = config_acquire();
+    certmap_decide(&cfg->table, &cn->id, &cn->decision, NULL, NULL);
+    cn->decided_gen = cfg->generation;
+    config_release(cfg);
+    int is_admin = cn->decision.result == CERTMAP_ALLOW && cn->decision.role == GH_ROLE_ADMIN;
+    if (pool_admit(is_admin, why, sizeof why) != 0)
+        reject(cn, "admin-reserve", why);
+}
+
 /* Every certificate of the client's chain, top down, leaf last (wolfSSL's
  * VERIFY_CB_ALL_CERTS). We decide with wolfSSL's verdict plus our policy. */
 static int on_verify(int preverify, WOLFSSL_X509_STORE_CTX *st)
@@ -213,8 +285,11 @@ static int on_verify(int preverify, WOLFSSL_X509_STORE_CTX *st)
             scratch = &ca_id;
         int self_signed = depth > 0 && scratch && !strcmp(scratch->subject, scratch->issuer);
         /* max_depth counts the CA certificates between the client's own and
-         * the trust anchor; a self-signed root sent along is not one. */
-        if (depth > cn->policy.max_depth && !self_signed) {
+         * the trust anchor; a certificate of ca.pem or a self-signed root sent
+         * along is not one. This is the early refusal; chain_check() counts
+         * what decides. */
+        int anchor = depth > 0 && scratch && is_anchor(cn, tls_name_key(scratch->subject));
+        if (depth > cn->policy.max_depth && !self_signed && !anchor) {
             snprintf(detail, sizeof detail, "its chain has more than %d CA certificate%s below the "
                      "trust anchor (gatehouse.ini: max_depth = %d)", cn->policy.max_depth,
                      cn->policy.max_depth == 1 ? "" : "s", cn->policy.max_depth);
@@ -224,6 +299,14 @@ static int on_verify(int preverify, WOLFSSL_X509_STORE_CTX *st)
             char msg[sizeof cn->detail];
             snprintf(msg, sizeof msg, "%s%s", depth ? "a CA certificate of its chain: " : "", detail);
             reject(cn, "policy", msg);
+        } else if (depth > 0 && scratch && !self_signed && !anchor) {
+            if (cn->nchain < GH_MAX_CHAIN_DEPTH + 1) {
+                cn->chain_subject[cn->nchain] = tls_name_key(scratch->subject);
+                cn->chain_issuer[cn->nchain] = tls_name_key(scratch->issuer);
+                cn->nchain++;
+            }
+        } else if (depth == 0 && cn->has_cert) {
+            chain_check(cn);
         }
     }
     if (depth == 0 && cn->hs_state == GH_HS_STARTED && cn->has_cert)
@@ -231,6 +314,14 @@ static int on_verify(int preverify, WOLFSSL_X509_STORE_CTX *st)
     if (depth == 0 && cn->hs_state == GH_HS_VERIFIED && cn->crl_problem_active) {
         cn->hs_state = GH_HS_STARTED;
         reject(cn, "revocation-unknown", cn->crl_problem);
+    }
+    if (depth == 0 && cn->hs_state == GH_HS_VERIFIED)
+        admit(cn);
+    /* The admin reserve keeps a worker and TLS memory free: a refused
+     * client must not hold them, even in `reject = page` mode. */
+    if (cn->hs_state == GH_HS_REJECTED && !strcmp(cn->reason, "admin-reserve")) {
+        audit_refused_handshake(cn);
+        return 0;
     }
 
     if (cn->hs_state != GH_HS_REJECTED)
@@ -279,9 +370,12 @@ static int on_client_hello(WOLFSSL *ssl, void *arg)
     if (cn->hs_state != GH_HS_IDLE)
         return 1;   /* TLS 1.3 HelloRetryRequest: the second ClientHello */
     peer_address(wolfSSL_get_fd(ssl), cn->peer, sizeof cn->peer);
+    (void)pool_thread_refusals();   /* count this connection's own from here */
     cfg = config_acquire();
     cn->policy = cfg->settings.policy;
     cn->trust_gen = cfg->generation;
+    cn->anchors = cfg->anchors;
+    cn->nchain = 0;
     cn->flash_gen = cfg->flash_generation;
     snprintf(cn->crl_problem, sizeof cn->crl_problem, "%s", cfg->crl_problem);
     cn->crl_problem_active = cfg->crl_problem[0] != '\0';
@@ -304,6 +398,13 @@ void tls_connection_ends(struct gh_conn *cn, int handshake_done)
      * certificate at all, a protocol or cipher mismatch, or a client that
      * went away. Only the first is worth an audit record, and only when the
      * client got as far as being asked for a certificate. */
+    if (pool_thread_refusals() > 0 && cn->hs_state != GH_HS_IDLE) {
+        /* the pools had no memory for it (pool.c logged and counted it) */
+        reject(cn, "out-of-memory", "the server had no memory left for this handshake "
+               "(budget.h: GH_TLS_SESSIONS); refused, served again as memory returns");
+        audit_refused_handshake(cn);
+        return;
+    }
     if (cn->hs_state == GH_HS_STARTED && !cn->has_cert) {
         reject(cn, "no-certificate", "the client sent no certificate");
         audit_refused_handshake(cn);
@@ -466,9 +567,42 @@ static int load_crls(WOLFSSL_CERT_MANAGER *cm, const char *crl, size_t len, char
     return 0;
 }
 
-int tls_store_create(WOLFSSL_X509_STORE **out, const char *ca, size_t ca_len, const char *crl,
-                     size_t crl_len, const struct gh_policy *policy, char *crl_problem,
-                     size_t crl_problem_cap, struct gh_error *err)
+/* The subject of every certificate in ca.pem, for chain_check(). Runs under
+ * the reload lock, one load at a time: the scratch can be static. */
+static int load_anchors(struct tls_anchors *a, const char *ca, size_t len, struct gh_error *err)
+{
+    static const char begin[] = "-----BEGIN CERTIFICATE-----";
+    static const char end[] = "-----END CERTIFICATE-----";
+    static unsigned char der[GH_CERT_DER_MAX];
+    static struct cert_identity id;
+    const char *p = ca, *stop = ca + len;
+    struct gh_error e;
+    a->n = 0;
+    while (p < stop) {
+        const char *b = memmem(p, (size_t)(stop - p), begin, sizeof begin - 1), *q;
+        if (!b)
+            break;
+        q = memmem(b, (size_t)(stop - b), end, sizeof end - 1);
+        if (!q)
+            return gh_error_set(err, GH_E_INVALID, "ca.pem: certificate %d has no END line", a->n + 1);
+        p = q + sizeof end - 1;
+        if (a->n >= GH_MAX_TRUST_ANCHORS)
+            return gh_error_set(err, GH_E_INVALID, "ca.pem: more than %d certificates "
+                                "(budget.h GH_MAX_TRUST_ANCHORS)", GH_MAX_TRUST_ANCHORS);
+        int n = wc_CertPemToDer((const unsigned char *)b, (int)(p - b), der, (int)sizeof der, CERT_TYPE);
+        if (n <= 0)
+            return gh_error_set(err, GH_E_INVALID, "ca.pem: certificate %d is not valid PEM, or "
+                                "larger than %d bytes", a->n + 1, GH_CERT_DER_MAX);
+        if (certinfo_from_der(der, (size_t)n, &id, &e) != 0)
+            return gh_error_set(err, GH_E_INVALID, "ca.pem: certificate %d: %s", a->n + 1, e.msg);
+        a->subject[a->n++] = tls_name_key(id.subject);
+    }
+    return 0;
+}
+
+int tls_store_create(WOLFSSL_X509_STORE **out, struct tls_anchors *anchors, const char *ca,
+                     size_t ca_len, const char *crl, size_t crl_len, const struct gh_policy *policy,
+                     char *crl_problem, size_t crl_problem_cap, struct gh_error *err)
 {
     char why[128];
     WOLFSSL_X509_STORE *st = wolfSSL_X509_STORE_new();
@@ -486,6 +620,11 @@ int tls_store_create(WOLFSSL_X509_STORE **out, const char *ca, size_t ca_len, co
         err_text(rc, why, sizeof why);
         wolfSSL_X509_STORE_free(st);
         return gh_error_set(err, GH_E_INVALID, "ca.pem: cannot be loaded: %s", why);
+    }
+    rc = load_anchors(anchors, ca, ca_len, err);
+    if (rc) {
+        wolfSSL_X509_STORE_free(st);
+        return rc;
     }
     if (crl) {
         rc = wolfSSL_CertManagerEnableCRL(st->cm, 0);

@@ -21,6 +21,7 @@
 #include <wolfssl/wolfcrypt/settings.h>
 #include <wolfssl/ssl.h>
 
+#include "budget.h"
 #include "certinfo.h"
 #include "gh_error.h"
 #include "settings.h"
@@ -33,12 +34,23 @@ void tls_global_cleanup(void);
 int tls_ctx_create(WOLFSSL_CTX **out, const char *server_pem, size_t len, struct gh_error *err);
 void tls_ctx_free(WOLFSSL_CTX *ctx);
 
-/* A trust store from ca.pem and optional crl.pem (crl NULL when absent).
+/* The certificates of ca.pem, by subject: where a client's chain ends
+ * (tls.c chain_check). */
+struct tls_anchors {
+    int n;
+    uint64_t subject[GH_MAX_TRUST_ANCHORS];   /* tls_name_key() of each subject */
+};
+
+/* A subject or issuer, as certinfo renders it, as a key to compare. */
+uint64_t tls_name_key(const char *dn);
+
+/* A trust store from ca.pem and optional crl.pem (crl NULL when absent), and
+ * ca.pem's anchors.
  * A CRL problem that `crl = required` turns into a refusal of every client is
  * not an error here: it is written to crl_problem (the caller shows it). */
-int tls_store_create(WOLFSSL_X509_STORE **out, const char *ca, size_t ca_len, const char *crl,
-                     size_t crl_len, const struct gh_policy *policy, char *crl_problem,
-                     size_t crl_problem_cap, struct gh_error *err);
+int tls_store_create(WOLFSSL_X509_STORE **out, struct tls_anchors *anchors, const char *ca,
+                     size_t ca_len, const char *crl, size_t crl_len, const struct gh_policy *policy,
+                     char *crl_problem, size_t crl_problem_cap, struct gh_error *err);
 void tls_store_free(WOLFSSL_X509_STORE *store);
 
 /* Re-check a certificate a connection already presented against another store

@@ -69,7 +69,7 @@ build() {   # DIR EXTRA-CMAKE-ARGS...
     [ -x "$dir/server/gatehouse" ] || die "$dir/server/gatehouse missing"
 }
 build "$BUILD"
-build "$BUILD_WIDE" -DGH_WORKERS=510
+build "$BUILD_WIDE" "-DCMAKE_C_FLAGS=-DGH_WORKERS=510"   # budget.h takes -D from the compiler
 LOAD=$BUILD/mtls_load
 cc -O2 -pthread "$src/tests/bench/mtls_load.c" -o "$LOAD" -lssl -lcrypto || die "mtls_load does not build"
 wolf=$(sed -n 's/^WOLFSSL_DIR:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
@@ -86,7 +86,16 @@ bash "$src/certs/make-flash.sh" "$PKI" "$FLASH" >/dev/null || die "make-flash fa
 CERT=$PKI/admin-chain.pem
 KEY=$PKI/admin.key
 
-free_port() { local p; for _ in $(seq 50); do p=$((20000 + RANDOM % 40000)); (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null || { echo $p; return; }; done; }
+# below the ephemeral range (/proc/sys/net/ipv4/ip_local_port_range), where
+# the client's own closed connections would hold ports in TIME_WAIT
+free_port() {
+    local p lo
+    lo=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+    for _ in $(seq 50); do
+        p=$((10000 + RANDOM % (lo - 10000)))
+        ss -Htan "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
+    done
+}
 
 # ---------------------------------------------------------------- measuring
 cpu_ns() {   # PID...: on-CPU nanoseconds of all their threads
@@ -107,17 +116,25 @@ client() { taskset -c "$CLIENT_CPU" "$LOAD" "$@"; }
 server_pids() { if [ -n "$GH_PID" ]; then echo "$GH_PID"; else echo "$NGINX_PID $(pgrep -P "$NGINX_PID")"; fi; }
 
 start_gatehouse() {   # BINARY
-    PORT=$(free_port)
-    taskset -c "$SERVER_CPU" "$1" serve --flash "$FLASH" --listen "127.0.0.1:$PORT" >"$W/gatehouse.log" 2>&1 &
-    GH_PID=$!
-    for _ in $(seq 100); do grep -q "serving https" "$W/gatehouse.log" && return 0; sleep 0.1; done
+    for _ in 1 2 3; do
+        PORT=$(free_port)
+        taskset -c "$SERVER_CPU" "$1" serve --flash "$FLASH" --listen "127.0.0.1:$PORT" >"$W/gatehouse.log" 2>&1 &
+        GH_PID=$!
+        for _ in $(seq 100); do
+            grep -q "serving https" "$W/gatehouse.log" && return 0
+            kill -0 "$GH_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill "$GH_PID" 2>/dev/null; wait "$GH_PID" 2>/dev/null; GH_PID=
+    done
     die "gatehouse did not start: $(tail -3 "$W/gatehouse.log")"
 }
 start_nginx() {
-    PORT=$(free_port)
     mkdir -p "$W/nginx/logs"
     cat "$PKI/crl.pem" "$PKI/crl-root.pem" >"$W/nginx/crl.pem"
-    cat >"$W/nginx/nginx.conf" <<EOF
+    for _ in 1 2 3; do
+        PORT=$(free_port)
+        cat >"$W/nginx/nginx.conf" <<EOF
 worker_processes 1;
 daemon off;
 pid $W/nginx/nginx.pid;
@@ -147,9 +164,15 @@ http {
     }
 }
 EOF
-    taskset -c "$SERVER_CPU" nginx -p "$W/nginx" -c "$W/nginx/nginx.conf" &
-    NGINX_PID=$!
-    for _ in $(seq 50); do [ -n "$(pgrep -P "$NGINX_PID")" ] && (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && return 0; sleep 0.1; done
+        taskset -c "$SERVER_CPU" nginx -p "$W/nginx" -c "$W/nginx/nginx.conf" 2>>"$W/nginx/logs/start.log" &
+        NGINX_PID=$!
+        for _ in $(seq 50); do
+            [ -n "$(pgrep -P "$NGINX_PID")" ] && (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null && return 0
+            kill -0 "$NGINX_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill "$NGINX_PID" 2>/dev/null; wait "$NGINX_PID" 2>/dev/null; NGINX_PID=
+    done
     die "nginx did not start: $(tail -3 "$W/nginx/logs/error.log")"
 }
 stop_servers() {
@@ -197,8 +220,9 @@ idle_ram() {
     client idle "$PORT" "$CERT" "$KEY" "$PATH_GET" "$n" <"$fifo" >"$W/idle.out" &
     local cpid=$!
     exec 7>"$fifo"
-    for _ in $(seq 600); do [ -s "$W/idle.out" ] && break; sleep 0.05; done
+    for _ in $(seq 1200); do [ -s "$W/idle.out" ] && break; sleep 0.05; done
     out=$(cat "$W/idle.out")
+    [ -n "$out" ] || { say "idle $n: not all connected within a minute"; kill "$cpid"; }
     r1=$(mem_kb Rss $pids); p1=$(mem_kb Anonymous $pids); u1=$(pool_used)
     exec 7>&-
     wait "$cpid"

@@ -208,6 +208,34 @@ cat "$PKI/deep.pem" "$PKI/deep-ca.pem" >"$T/deep-short.pem"
 expect "deep-int in ca.pem, max_depth = 1: deep sending only deep-ca is served" "$(sc deep "$T/deep-short.pem")" "200 -"
 cp "$PKI/ca.pem" "$flash/ca.pem"
 
+# The count is of what the client sends, every time. wolfSSL keeps each CA it
+# verified in a handshake as a trusted signer until the next reload; counting
+# only what it walked, a client whose chain is too deep could leave out the
+# CA an earlier client sent and pass. ivy's chain is root -> deep-int -> ivy:
+# after ivy, deep sending only deep-ca would reach deep-int through the cache.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$PKI_T/ivy.key" 2>/dev/null
+openssl req -new -config "$T/ca/openssl.cnf" -key "$PKI_T/ivy.key" -subj "/O=Policy Test/CN=ivy" \
+    -out "$T/ivy.csr" 2>/dev/null
+openssl x509 -req -in "$T/ivy.csr" -CA "$PKI/deep-int.pem" -CAkey "$PKI/deep-int.key" -set_serial 0x1b \
+    -days 30 -extfile "$T/ca/openssl.cnf" -extensions x_leaf -out "$PKI_T/ivy.pem" 2>/dev/null
+cat "$PKI_T/ivy.pem" "$PKI/deep-int.pem" >"$PKI_T/ivy-chain.pem"
+settings '[trust]' 'max_depth = 1'
+restart
+PKI=$PKI_T
+expect "max_depth = 1: ivy (deep-int below the root) is served" "$(sc ivy)" "200 -"
+PKI=$PKI_SAVE
+expect "... then deep, sending deep-ca but not deep-int (cached from ivy's handshake), is refused" \
+    "$(sc deep "$T/deep-short.pem")" "000 -"
+expect_match "... audit reason chain-incomplete" "$(audit_of 'Dora Deep')" \
+    '^chain-incomplete\|its chain reaches ca.pem only through a CA certificate it did not send'
+expect "... and deep sending its whole chain is still too deep" "$(sc deep)" "000 -"
+expect_match "... audit reason chain-too-deep" "$(audit_of 'Dora Deep')" '^chain-too-deep\|'
+settings '[trust]' 'max_depth = 2'
+restart
+PKI=$PKI_T; sc ivy >/dev/null; PKI=$PKI_SAVE
+expect "max_depth = 2: deep leaving out deep-int is refused all the same" "$(sc deep "$T/deep-short.pem")" "000 -"
+expect "... and deep sending its whole chain is served" "$(sc deep)" "200 -"
+
 # ---------------------------------------------------------------- crl = required / optional
 crl_case() {   # DESCRIPTION CRL_FILE|- MODE REJECT
     if [ "$2" = - ]; then rm -f "$flash/crl.pem"; else cp "$2" "$flash/crl.pem"; fi
