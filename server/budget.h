@@ -67,6 +67,8 @@
 /* ---- trust ---- */
 #define GH_TRUST_MAX_BYTES       (64 * 1024) /* ca.pem, crl.pem, server.pem each */
 #define GH_MAX_TRUST_ANCHORS     64    /* certificates in ca.pem */
+#define GH_CHAIN_KEEP_BYTES      8192  /* DER of the CA certificates a client sent, kept per
+                                          connection to re-check it after a reload */
 
 /* ---- board (platform/board.h: GET /api/status) ---- */
 #define GH_BOARD_MAX_IFACES      8     /* network interfaces listed; more are counted, not listed */

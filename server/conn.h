@@ -42,6 +42,9 @@ struct gh_conn {
     int nchain;                     /* CA certificates the client sent, verified: */
     uint64_t chain_subject[GH_MAX_CHAIN_DEPTH + 1];   /* tls_name_key() of subject */
     uint64_t chain_issuer[GH_MAX_CHAIN_DEPTH + 1];    /* ... and of issuer */
+    uint16_t chain_der_len[GH_MAX_CHAIN_DEPTH + 1];  /* ... and their DER, one after */
+    size_t chain_der_used;                           /* the other in chain_der (0: */
+    uint8_t chain_der[GH_CHAIN_KEEP_BYTES];          /* not kept, did not fit) */
     int crl_problem_active;         /* `crl = required` and no usable CRL: refuse */
     char crl_problem[160];
     char out[GH_RESPONSE_MAX];      /* this worker's answer buffer */

@@ -24,7 +24,7 @@ struct gh_error {
     char file[64];                    /* "certmap.ini", or "" when not from a file */
     int line;                         /* 1-based; 0 when not about a line */
     char mapping[GH_MAP_NAME_MAX + 1]; /* "" when not inside a mapping */
-    char msg[200];
+    char msg[512];                    /* room for a path or two (a module, a PIN file) */
 };
 
 /* Fill err (if not NULL) and return code. msg is printf-style. */

@@ -43,15 +43,13 @@ static int recheck_trust(struct gh_request *rq)
     int len = 0;
     if (cc && cc->peer_cert)
         der = wolfSSL_X509_get_der((WOLFSSL_X509 *)cc->peer_cert, &len);
-    cn->policy = rq->cfg->settings.policy;
     if (!der || len <= 0) {
         cn->hs_state = GH_HS_REJECTED;
         snprintf(cn->reason, sizeof cn->reason, "bad-certificate");
         snprintf(cn->detail, sizeof cn->detail, "the connection's certificate is not available for re-checking");
         return -1;
     }
-    if (tls_reverify(rq->cfg->store, &cn->policy, rq->cfg->crl_problem, der, (size_t)len, &cn->id,
-                     cn->reason, sizeof cn->reason, cn->detail, sizeof cn->detail) != 0) {
+    if (tls_recheck(cn, rq->cfg, der, (size_t)len) != 0) {
         cn->hs_state = GH_HS_REJECTED;
         return -1;
     }

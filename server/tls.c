@@ -176,6 +176,23 @@ uint64_t tls_name_key(const char *dn)
     return h;
 }
 
+/* Keep a CA certificate's DER for tls_recheck(); a chain that does not fit
+ * GH_CHAIN_KEEP_BYTES is not kept at all (the re-check then refuses and the
+ * client reconnects). */
+static void keep_chain_der(struct gh_conn *cn, const unsigned char *der, size_t len)
+{
+    size_t used = 0;
+    for (int i = 0; i < cn->nchain; i++)
+        used += cn->chain_der_len[i];
+    if (used != cn->chain_der_used || len > sizeof cn->chain_der - used) {
+        cn->chain_der_used = (size_t)-1;   /* an earlier one did not fit, or this one */
+        return;
+    }
+    memcpy(cn->chain_der + used, der, len);
+    cn->chain_der_len[cn->nchain] = (uint16_t)len;
+    cn->chain_der_used = used + len;
+}
+
 static int is_anchor(const struct gh_conn *cn, uint64_t name)
 {
     for (int i = 0; i < cn->anchors.n; i++)
@@ -303,6 +320,7 @@ static int on_verify(int preverify, WOLFSSL_X509_STORE_CTX *st)
             if (cn->nchain < GH_MAX_CHAIN_DEPTH + 1) {
                 cn->chain_subject[cn->nchain] = tls_name_key(scratch->subject);
                 cn->chain_issuer[cn->nchain] = tls_name_key(scratch->issuer);
+                keep_chain_der(cn, der, (size_t)der_len);
                 cn->nchain++;
             }
         } else if (depth == 0 && cn->has_cert) {
@@ -376,6 +394,7 @@ static int on_client_hello(WOLFSSL *ssl, void *arg)
     cn->trust_gen = cfg->generation;
     cn->anchors = cfg->anchors;
     cn->nchain = 0;
+    cn->chain_der_used = 0;
     cn->flash_gen = cfg->flash_generation;
     snprintf(cn->crl_problem, sizeof cn->crl_problem, "%s", cfg->crl_problem);
     cn->crl_problem_active = cfg->crl_problem[0] != '\0';
@@ -647,29 +666,81 @@ void tls_store_free(WOLFSSL_X509_STORE *store)
     wolfSSL_X509_STORE_free(store);
 }
 
-int tls_reverify(WOLFSSL_X509_STORE *store, const struct gh_policy *policy, const char *crl_problem,
-                 const uint8_t *der, size_t len, const struct cert_identity *id, char *reason,
-                 size_t reason_cap, char *detail, size_t detail_cap)
+/* After a reload: the CA certificates the client sent, top down, against the
+ * new store (signature, dates, CRL) and policy; each that passes is added to
+ * the store, as wolfSSL does with a chain at a handshake, so that the next
+ * one and the client's own can be verified against it. */
+static int recheck_chain(struct gh_conn *cn, WOLFSSL_CERT_MANAGER *cm)
 {
-    int rc = wolfSSL_CertManagerVerifyBuffer(store->cm, der, (long)len, WOLFSSL_FILETYPE_ASN1);
+    static __thread struct cert_identity ca_id;   /* per worker, no stack blow-up */
+    char why[96];
+    struct gh_error e;
+    size_t off = 0;
+    if (cn->nchain > 0 && cn->chain_der_used == (size_t)-1) {
+        snprintf(cn->reason, sizeof cn->reason, "untrusted");
+        snprintf(cn->detail, sizeof cn->detail, "after a reload: its chain was larger than the "
+                 "server keeps (budget.h GH_CHAIN_KEEP_BYTES); reconnect");
+        return GH_E_INVALID;
+    }
+    for (int i = 0; i < cn->nchain; i++) {
+        const uint8_t *der = cn->chain_der + off;
+        size_t len = cn->chain_der_len[i];
+        off += len;
+        int rc = wolfSSL_CertManagerVerifyBuffer(cm, der, (long)len, WOLFSSL_FILETYPE_ASN1);
+        if (cn->policy.crl == GH_CRL_OPTIONAL && (rc == CRL_MISSING || rc == CRL_CERT_DATE_ERR))
+            rc = WOLFSSL_SUCCESS;
+        if (rc != WOLFSSL_SUCCESS) {
+            err_text(rc, why, sizeof why);
+            snprintf(cn->reason, sizeof cn->reason, "%s", reason_for(rc));
+            snprintf(cn->detail, sizeof cn->detail, "after a reload: a CA certificate of its chain: %s", why);
+            return GH_E_INVALID;
+        }
+        if (certinfo_from_der(der, len, &ca_id, &e) == 0 &&
+            tls_policy_check(&ca_id, &cn->policy, 0, why, sizeof why) != 0) {
+            snprintf(cn->reason, sizeof cn->reason, "policy");
+            snprintf(cn->detail, sizeof cn->detail, "after a reload: a CA certificate of its chain: %s", why);
+            return GH_E_INVALID;
+        }
+        if (wolfSSL_CertManagerLoadCABuffer(cm, der, (long)len, WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS) {
+            snprintf(cn->reason, sizeof cn->reason, "out-of-memory");
+            snprintf(cn->detail, sizeof cn->detail, "after a reload: no memory to re-check its chain");
+            return GH_E_NOMEM;
+        }
+    }
+    return 0;
+}
+
+int tls_recheck(struct gh_conn *cn, const struct gh_config *cfg, const uint8_t *der, size_t len)
+{
+    WOLFSSL_CERT_MANAGER *cm = cfg->store->cm;
+    char why[96];
+    cn->policy = cfg->settings.policy;
+    cn->anchors = cfg->anchors;
+    if (recheck_chain(cn, cm) != 0)
+        return GH_E_INVALID;
+    int rc = wolfSSL_CertManagerVerifyBuffer(cm, der, (long)len, WOLFSSL_FILETYPE_ASN1);
     /* as at the handshake: `crl = optional` serves a client whose issuer
      * has no current CRL */
-    if (policy->crl == GH_CRL_OPTIONAL && (rc == CRL_MISSING || rc == CRL_CERT_DATE_ERR))
+    if (cn->policy.crl == GH_CRL_OPTIONAL && (rc == CRL_MISSING || rc == CRL_CERT_DATE_ERR))
         rc = WOLFSSL_SUCCESS;
     if (rc != WOLFSSL_SUCCESS) {
-        char why[96];
         err_text(rc, why, sizeof why);
-        snprintf(reason, reason_cap, "%s", reason_for(rc));
-        snprintf(detail, detail_cap, "after a reload: certificate: %s", why);
+        snprintf(cn->reason, sizeof cn->reason, "%s", reason_for(rc));
+        snprintf(cn->detail, sizeof cn->detail, "after a reload: certificate: %s", why);
         return GH_E_INVALID;
     }
-    if (tls_policy_check(id, policy, 1, detail, detail_cap) != 0) {
-        snprintf(reason, reason_cap, "policy");
+    if (tls_policy_check(&cn->id, &cn->policy, 1, cn->detail, sizeof cn->detail) != 0) {
+        snprintf(cn->reason, sizeof cn->reason, "policy");
         return GH_E_INVALID;
     }
-    if (crl_problem && crl_problem[0]) {
-        snprintf(reason, reason_cap, "revocation-unknown");
-        snprintf(detail, detail_cap, "%s", crl_problem);
+    /* max_depth as it is now, from ca.pem as it is now */
+    cn->hs_state = GH_HS_VERIFIED;
+    chain_check(cn);
+    if (cn->hs_state != GH_HS_VERIFIED)
+        return GH_E_INVALID;
+    if (cfg->crl_problem[0]) {
+        snprintf(cn->reason, sizeof cn->reason, "revocation-unknown");
+        snprintf(cn->detail, sizeof cn->detail, "%s", cfg->crl_problem);
         return GH_E_INVALID;
     }
     return 0;

@@ -9,7 +9,7 @@
  * connection is bound to the active generation's store, so a reload takes
  * effect on the next handshake without touching the CTX, and open connections
  * are re-checked against the new store before their next request
- * (tls_reverify). The verify callback decodes the client certificate once
+ * (tls_recheck). The verify callback decodes the client certificate once
  * (certinfo.h) into the connection's slot (conn.h) and applies the policy of
  * gatehouse.ini [trust]. */
 #ifndef GH_TLS_H
@@ -53,13 +53,14 @@ int tls_store_create(WOLFSSL_X509_STORE **out, struct tls_anchors *anchors, cons
                      char *crl_problem, size_t crl_problem_cap, struct gh_error *err);
 void tls_store_free(WOLFSSL_X509_STORE *store);
 
-/* Re-check a certificate a connection already presented against another store
- * and policy. 0 when it passes, else GH_E_INVALID with reason ("expired",
- * "revoked", "untrusted", "policy", ...) and a detail line. */
-int tls_reverify(WOLFSSL_X509_STORE *store, const struct gh_policy *policy,
-                 const char *crl_problem, const uint8_t *der, size_t len,
-                 const struct cert_identity *id, char *reason, size_t reason_cap,
-                 char *detail, size_t detail_cap);
+/* Re-check an open connection after a reload (cfg is the new generation):
+ * the CA certificates it sent at its handshake and its own certificate (der)
+ * against the new store, the new policy and max_depth from the new ca.pem.
+ * 0 when it passes, else GH_E_INVALID with cn->reason ("expired", "revoked",
+ * "untrusted", "policy", ...) and cn->detail set. */
+struct gh_conn;
+struct gh_config;
+int tls_recheck(struct gh_conn *cn, const struct gh_config *cfg, const uint8_t *der, size_t len);
 
 /* The gatehouse.ini [trust] policy on a decoded certificate (key sizes, SHA-1,
  * X.509 v3, clientAuth in the EKU when there is one). 0 when it passes. */

@@ -56,7 +56,7 @@ fuzz_run() {
         if ! "$bin" -runs=0 "tests/fuzz/corpus/$t" >"$dir/replay-$t.log" 2>&1 ||
            ! "$bin" -max_total_time="${FUZZ_SECONDS:-20}" -timeout=30 -print_final_stats=1 \
                 -artifact_prefix="$dir/" "$scratch" >"$dir/fuzz-$t.log" 2>&1; then
-            tail -40 "$dir/replay-$t.log" "$dir/fuzz-$t.log"; failed="$failed fuzz($t)"
+            tail -n 40 "$dir/replay-$t.log" "$dir/fuzz-$t.log"; failed="$failed fuzz($t)"
         else
             grep -E '^stat::number_of_executed_units' "$dir/fuzz-$t.log" | sed "s/^/    $t: /"
         fi

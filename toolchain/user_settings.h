@@ -84,6 +84,12 @@
     #define WOLFSSL_SP_X86_64
     #define WOLFSSL_SP_X86_64_ASM
     #define WOLFSSL_X86_64_BUILD
+    #ifdef GH_X86_64_INTEL_ASM   /* toolchain/deps.cmake */
+        #define WOLFSSL_AESNI
+        #define USE_INTEL_SPEEDUP
+        #define HAVE_INTEL_AVX1
+        #define HAVE_INTEL_AVX2
+    #endif
 #elif defined(__aarch64__) && !defined(GH_NO_ASM)
     #define WOLFSSL_SP_ARM64
     #define WOLFSSL_SP_ARM64_ASM

@@ -25,6 +25,35 @@ cp "$PKI/ca.pem" "$flash/ca.pem"; cp "$PKI/crl.pem" "$flash/crl.pem"; gh_reload
 gh_curl admin /api/whoami >/dev/null
 expect "restoring ca.pem lets admin in again" "$(status)" 200
 
+# A client whose CAs are not in ca.pem (deep: root -> deep-int -> deep-ca ->
+# deep; it sends deep-ca and deep-int): its open connection is re-checked with
+# the CA certificates it sent at its handshake, so a reload that changes
+# nothing of its trust leaves it in, and one that does is applied to its CAs.
+printf '\n[map "deep"]\nfingerprint = %s\nrole = viewer\n' "$(fingerprint deep)" >>"$flash/certmap.ini"
+gh_reload
+awk 'n > 0 { print } /-----END CERTIFICATE-----/ { n++ }' "$PKI/deep-chain.pem" >"$T/deep-cas.pem"
+deep_two() {   # keepalive_two for deep, sending its CAs (s_client -cert_chain)
+    local req="GET /api/whoami HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    { printf "$req"; sleep 2; printf "$req"; sleep $((2 * SLOW)); } |
+        timeout $((20 * SLOW)) openssl s_client -quiet -connect "127.0.0.1:$GH_PORT" -CAfile "$PKI/root.pem" \
+            -cert "$PKI/deep.pem" -cert_chain "$T/deep-cas.pem" -key "$PKI/deep.key" >"$T/ka.out" 2>"$T/ka.err" &
+    local spid=$!
+    sleep 1
+    between
+    wait "$spid" 2>/dev/null || true
+    grep -aEo 'HTTP/1\.1 [0-9]{3} ' "$T/ka.out" | awk '{print $2}' | tr '\n' ' ' | sed 's/ $//'
+}
+between() { gh_reload; }
+expect "deep's open connection stays in across a reload" "$(deep_two)" "200 200"
+between() { printf '[trust]\nmax_depth = 1\n' >"$flash/gatehouse.ini"; gh_reload; }
+expect "... and is refused when max_depth drops below its chain" "$(deep_two)" "200 403"
+expect_match "... saying why" "$(cat "$T/ka.out")" '"reason":"chain-too-deep"'
+rm -f "$flash/gatehouse.ini"; gh_reload
+between() { cp "$PKI/other-root.pem" "$flash/ca.pem"; rm "$flash/crl.pem"; gh_reload; }
+expect "... and when the root above its CAs is removed" "$(deep_two)" "200 403"
+expect_match "... saying why" "$(cat "$T/ka.out")" '"reason":"untrusted"'
+cp "$PKI/ca.pem" "$flash/ca.pem"; cp "$PKI/crl.pem" "$flash/crl.pem"; gh_reload
+
 # the table changes under an open connection: decided again
 between() {
     { table_head; printf '[map "vera"]\nfingerprint = %s\nrole = operator\n' "$(fingerprint viewer)"; } > "$flash/certmap.ini"
