@@ -62,6 +62,8 @@
 #define GH_KEEPALIVE_TIMEOUT_MS  15000 /* an idle keep-alive connection is closed after */
 #define GH_API_BODY_MAX          (64 * 1024) /* PUT bodies; larger gets 413 */
 #define GH_RESPONSE_MAX          (80 * 1024) /* one JSON/text answer rendered in memory */
+#define GH_HTTP_COALESCE_BYTES   (16 * 1024) /* an answer up to this is sent in one TLS record
+                                                (a stack buffer of the worker) */
 #define GH_MAX_CHAIN_DEPTH       4     /* CA certificates above the client's, at most */
 
 /* ---- trust ---- */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "budget.h"
 #include "json.h"
 
 /* The same on every answer. The UI is our own files only: no inline script,
@@ -18,21 +19,36 @@ static const char common_headers[] =
     "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'\r\n";
 
+/* The head and a body that fit GH_HTTP_COALESCE_BYTES go out in one
+ * mg_write: one TLS record and one send(). Written apart they cost a second
+ * record, a second system call and a second wake-up of the client on every
+ * keep-alive request (a third of the server's CPU per GET in a profile). */
 void http_send(struct mg_connection *mc, int status, const char *content_type, const void *body,
                size_t len, int kind, const char *extra, int head)
 {
-    mg_printf(mc,
-              "HTTP/1.1 %d %s\r\n"
-              "%s"
-              "Cache-Control: %s\r\n"
-              "Content-Type: %s\r\n"
-              "Content-Length: %zu\r\n"
-              "%s"
-              "\r\n",
-              status, mg_get_response_code_text(mc, status), common_headers,
-              kind == HTTP_ASSET ? "no-cache" : "no-store", content_type, len, extra ? extra : "");
-    if (!head && len)
-        mg_write(mc, body, len);
+    char buf[GH_HTTP_COALESCE_BYTES];
+    size_t blen = head ? 0 : len;
+    int n = snprintf(buf, sizeof buf,
+                     "HTTP/1.1 %d %s\r\n"
+                     "%s"
+                     "Cache-Control: %s\r\n"
+                     "Content-Type: %s\r\n"
+                     "Content-Length: %zu\r\n"
+                     "%s"
+                     "\r\n",
+                     status, mg_get_response_code_text(mc, status), common_headers,
+                     kind == HTTP_ASSET ? "no-cache" : "no-store", content_type, len,
+                     extra ? extra : "");
+    if (n < 0 || (size_t)n >= sizeof buf)
+        return;   /* cannot happen: the head is a few hundred bytes */
+    if (blen <= sizeof buf - (size_t)n) {
+        if (blen)
+            memcpy(buf + n, body, blen);
+        mg_write(mc, buf, (size_t)n + blen);
+        return;
+    }
+    mg_write(mc, buf, (size_t)n);
+    mg_write(mc, body, blen);
 }
 
 static void html_escape(const char *s, char *out, size_t cap)
