@@ -15,6 +15,7 @@
  * answer must start with an HTTP status line whose code is one we send. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <errno.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,6 +31,28 @@
 #include "http.h"
 #include "json.h"
 #include "pool.h"
+
+/* libFuzzer's -timeout is a SIGALRM every second or so: a blocking call
+ * that it interrupts (EINTR) has not failed. */
+static int poll_retry(struct pollfd *p, int ms)
+{
+    int r;
+    do
+        r = poll(p, 1, ms);
+    while (r < 0 && errno == EINTR);
+    return r;
+}
+
+/* connect() interrupted goes on in the background: wait for it. */
+static int connected_after_eintr(int s)
+{
+    struct pollfd p = {s, POLLOUT, 0};
+    int soerr = 0;
+    socklen_t len = sizeof soerr;
+    if (errno != EINTR || poll_retry(&p, 20000) <= 0)
+        return 0;
+    return getsockopt(s, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr == 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -143,15 +166,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     int s = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sin;
+    /* Thousands of connections a second soon reuse the ephemeral ports of
+     * one source address while their old connections are still in
+     * TIME_WAIT, and a SYN that meets one stalls for a second: spread the
+     * connections over the source addresses 127.0.0.2-251. */
+    static unsigned int next_src_;
     memset(&sin, 0, sizeof sin);
     sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK + 1 + (next_src_++ % 250));
+    if (s < 0 || bind(s, (struct sockaddr *)&sin, sizeof sin) != 0)
+        abort();
     sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     sin.sin_port = htons((uint16_t)port_);
-    if (s < 0 || connect(s, (struct sockaddr *)&sin, sizeof sin) != 0)
+    if (connect(s, (struct sockaddr *)&sin, sizeof sin) != 0 && !connected_after_eintr(s))
         abort();
     size_t off = 0;
     while (off < size) {
         ssize_t w = send(s, data + off, size - off, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
         if (w <= 0)
             break;   /* the server may answer and close early */
         off += (size_t)w;
@@ -162,9 +195,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char first[16] = "";
     for (;;) {
         struct pollfd p = {s, POLLIN, 0};
-        if (poll(&p, 1, 20000) <= 0)
+        if (poll_retry(&p, 20000) <= 0)
             abort();   /* civetweb must answer or close within its timeouts */
         ssize_t r = recv(s, buf, sizeof buf, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
         if (r <= 0)
             break;
         if (got < sizeof first - 1) {
