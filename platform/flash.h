@@ -99,6 +99,11 @@ int flash_open_dir(struct gh_flash *f, const char *dir, const struct flash_io *i
 int flash_open_raw(struct gh_flash *f, const char *partition, size_t slot_size,
                    const struct flash_io *io, struct gh_error *err);
 
+/* What `--flash SPEC` names: "raw:PARTITION" (a raw partition, or a file
+ * standing in for one, of at least 2 * GH_FLASH_RAW_SLOT_SIZE bytes) or a
+ * folder. */
+int flash_open_spec(struct gh_flash *f, const char *spec, struct gh_error *err);
+
 void flash_close(struct gh_flash *f);
 
 /* Copy file NAME into buf (not NUL-terminated: server.key may be DER).

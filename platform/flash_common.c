@@ -122,6 +122,16 @@ int flash_commit(struct gh_flash *f, const struct flash_file *files, int n,
     return rc;
 }
 
+int flash_open_spec(struct gh_flash *f, const char *spec, struct gh_error *err)
+{
+    if (strncmp(spec, "raw:", 4) == 0) {
+        if (!spec[4])
+            return gh_error_set(err, GH_E_INVALID, "--flash raw: names no partition (raw:/dev/mtdblock3)");
+        return flash_open_raw(f, spec + 4, 0, NULL, err);
+    }
+    return flash_open_dir(f, spec, NULL, err);
+}
+
 uint32_t flash_generation(const struct gh_flash *f)
 {
     return f->generation;

@@ -3,12 +3,14 @@
 #include <string.h>
 
 #include "check.h"
+#include "flash_tool.h"
 #include "serve.h"
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: gatehouse serve --flash DIR [--listen ADDR:PORT]...\n"
+    fprintf(f, "usage: gatehouse serve --flash DIR|raw:PARTITION [--listen ADDR:PORT]...\n"
                "       gatehouse check FILE.ini [--cert CLIENT.pem]\n"
+               "       gatehouse flash write --flash DIR|raw:PARTITION FILE...\n"
                "       gatehouse version\n");
 }
 
@@ -20,6 +22,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "serve"))
         return serve_main(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "flash"))
+        return flash_tool_main(argc - 1, argv + 1);
     if (!strcmp(argv[1], "check"))
         return check_main(argc - 1, argv + 1, stdout, stderr);
     if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {

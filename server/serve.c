@@ -32,7 +32,7 @@ static WOLFSSL_CTX *ctx_;
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: gatehouse serve --flash DIR [--listen ADDR:PORT]... [--defaults DIR]\n"
+    fprintf(f, "usage: gatehouse serve --flash DIR|raw:PARTITION [--listen ADDR:PORT]... [--defaults DIR]\n"
                "                       [--syslog] [--verbose]\n"
                "  --listen defaults to 0.0.0.0:443; IPv6 as [::1]:8443 (at most %d)\n"
                "  --defaults: read-only firmware defaults (certmap.ini used when the flash has none)\n",
@@ -204,7 +204,7 @@ int serve_main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (flash_open_dir(&flash, a.flash_dir, NULL, &err))
+    if (flash_open_spec(&flash, a.flash_dir, &err))
         return fail(&err);
     if (a.defaults_dir && flash_open_dir(&defaults, a.defaults_dir, NULL, &err))
         return fail(&err);
