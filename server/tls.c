@@ -666,6 +666,24 @@ void tls_store_free(WOLFSSL_X509_STORE *store)
     wolfSSL_X509_STORE_free(store);
 }
 
+/* One certificate against a store: signature, dates, CRL. As at the
+ * handshake, `crl = optional` passes a certificate whose issuer has no
+ * current CRL. */
+static int reverify_one(struct gh_conn *cn, WOLFSSL_CERT_MANAGER *cm, const uint8_t *der,
+                        size_t len, const char *what)
+{
+    char why[96];
+    int rc = wolfSSL_CertManagerVerifyBuffer(cm, der, (long)len, WOLFSSL_FILETYPE_ASN1);
+    if (cn->policy.crl == GH_CRL_OPTIONAL && (rc == CRL_MISSING || rc == CRL_CERT_DATE_ERR))
+        rc = WOLFSSL_SUCCESS;
+    if (rc == WOLFSSL_SUCCESS)
+        return 0;
+    err_text(rc, why, sizeof why);
+    snprintf(cn->reason, sizeof cn->reason, "%s", reason_for(rc));
+    snprintf(cn->detail, sizeof cn->detail, "after a reload: %s: %s", what, why);
+    return GH_E_INVALID;
+}
+
 /* After a reload: the CA certificates the client sent, top down, against the
  * new store (signature, dates, CRL) and policy; each that passes is added to
  * the store, as wolfSSL does with a chain at a handshake, so that the next
@@ -686,15 +704,8 @@ static int recheck_chain(struct gh_conn *cn, WOLFSSL_CERT_MANAGER *cm)
         const uint8_t *der = cn->chain_der + off;
         size_t len = cn->chain_der_len[i];
         off += len;
-        int rc = wolfSSL_CertManagerVerifyBuffer(cm, der, (long)len, WOLFSSL_FILETYPE_ASN1);
-        if (cn->policy.crl == GH_CRL_OPTIONAL && (rc == CRL_MISSING || rc == CRL_CERT_DATE_ERR))
-            rc = WOLFSSL_SUCCESS;
-        if (rc != WOLFSSL_SUCCESS) {
-            err_text(rc, why, sizeof why);
-            snprintf(cn->reason, sizeof cn->reason, "%s", reason_for(rc));
-            snprintf(cn->detail, sizeof cn->detail, "after a reload: a CA certificate of its chain: %s", why);
+        if (reverify_one(cn, cm, der, len, "a CA certificate of its chain") != 0)
             return GH_E_INVALID;
-        }
         if (certinfo_from_der(der, len, &ca_id, &e) == 0 &&
             tls_policy_check(&ca_id, &cn->policy, 0, why, sizeof why) != 0) {
             snprintf(cn->reason, sizeof cn->reason, "policy");
@@ -713,22 +724,12 @@ static int recheck_chain(struct gh_conn *cn, WOLFSSL_CERT_MANAGER *cm)
 int tls_recheck(struct gh_conn *cn, const struct gh_config *cfg, const uint8_t *der, size_t len)
 {
     WOLFSSL_CERT_MANAGER *cm = cfg->store->cm;
-    char why[96];
     cn->policy = cfg->settings.policy;
     cn->anchors = cfg->anchors;
     if (recheck_chain(cn, cm) != 0)
         return GH_E_INVALID;
-    int rc = wolfSSL_CertManagerVerifyBuffer(cm, der, (long)len, WOLFSSL_FILETYPE_ASN1);
-    /* as at the handshake: `crl = optional` serves a client whose issuer
-     * has no current CRL */
-    if (cn->policy.crl == GH_CRL_OPTIONAL && (rc == CRL_MISSING || rc == CRL_CERT_DATE_ERR))
-        rc = WOLFSSL_SUCCESS;
-    if (rc != WOLFSSL_SUCCESS) {
-        err_text(rc, why, sizeof why);
-        snprintf(cn->reason, sizeof cn->reason, "%s", reason_for(rc));
-        snprintf(cn->detail, sizeof cn->detail, "after a reload: certificate: %s", why);
+    if (reverify_one(cn, cm, der, len, "certificate") != 0)
         return GH_E_INVALID;
-    }
     if (tls_policy_check(&cn->id, &cn->policy, 1, cn->detail, sizeof cn->detail) != 0) {
         snprintf(cn->reason, sizeof cn->reason, "policy");
         return GH_E_INVALID;
