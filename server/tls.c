@@ -168,6 +168,11 @@ static void verdict_detail(int code, int depth, char *out, size_t cap)
     }
 }
 
+/* A CA certificate of a client's chain, decoded for the policy checks: per
+ * worker thread (the handshake and the re-check after a reload run on the
+ * connection's own worker), and off the stack. */
+static __thread struct cert_identity ca_scratch_;
+
 uint64_t tls_name_key(const char *dn)
 {
     uint64_t h = 0xcbf29ce484222325u;   /* FNV-1a */
@@ -181,10 +186,8 @@ uint64_t tls_name_key(const char *dn)
  * client reconnects). */
 static void keep_chain_der(struct gh_conn *cn, const unsigned char *der, size_t len)
 {
-    size_t used = 0;
-    for (int i = 0; i < cn->nchain; i++)
-        used += cn->chain_der_len[i];
-    if (used != cn->chain_der_used || len > sizeof cn->chain_der - used) {
+    size_t used = cn->chain_der_used;
+    if (used == (size_t)-1 || len > sizeof cn->chain_der - used) {
         cn->chain_der_used = (size_t)-1;   /* an earlier one did not fit, or this one */
         return;
     }
@@ -199,6 +202,15 @@ static int is_anchor(const struct gh_conn *cn, uint64_t name)
         if (cn->anchors.subject[i] == name)
             return 1;
     return 0;
+}
+
+static void reject_too_deep(struct gh_conn *cn)
+{
+    char detail[sizeof cn->detail];
+    snprintf(detail, sizeof detail, "its chain has more than %d CA certificate%s below the "
+             "trust anchor (gatehouse.ini: max_depth = %d)", cn->policy.max_depth,
+             cn->policy.max_depth == 1 ? "" : "s", cn->policy.max_depth);
+    reject(cn, "chain-too-deep", detail);
 }
 
 /* The chain, counted from the client's own certificate to a certificate of
@@ -229,10 +241,7 @@ static void chain_check(struct gh_conn *cn)
         used |= 1u << next;
         at = cn->chain_issuer[next];
         if (++depth > cn->policy.max_depth) {
-            snprintf(detail, sizeof detail, "its chain has more than %d CA certificate%s below the "
-                     "trust anchor (gatehouse.ini: max_depth = %d)", cn->policy.max_depth,
-                     cn->policy.max_depth == 1 ? "" : "s", cn->policy.max_depth);
-            reject(cn, "chain-too-deep", detail);
+            reject_too_deep(cn);
             return;
         }
     }
@@ -241,7 +250,7 @@ static void chain_check(struct gh_conn *cn)
 /* A verified client: decide its mapping now (the router keeps the decision
  * for the generation it was made with) and let pool_admit() keep the last
  * connections for an admin. */
-static void admit(struct gh_conn *cn)
+static int admit(struct gh_conn *cn)
 {
     char why[sizeof cn->detail];
     const struct gh_config *cfg = config_acquire();
@@ -249,8 +258,10 @@ static void admit(struct gh_conn *cn)
     cn->decided_gen = cfg->generation;
     config_release(cfg);
     int is_admin = cn->decision.result == CERTMAP_ALLOW && cn->decision.role == GH_ROLE_ADMIN;
-    if (pool_admit(is_admin, why, sizeof why) != 0)
-        reject(cn, "admin-reserve", why);
+    if (pool_admit(is_admin, why, sizeof why) == 0)
+        return 0;
+    reject(cn, "admin-reserve", why);
+    return GH_E_NOMEM;
 }
 
 /* Every certificate of the client's chain, top down, leaf last (wolfSSL's
@@ -297,9 +308,8 @@ static int on_verify(int preverify, WOLFSSL_X509_STORE_CTX *st)
          * SHA-1 (a trust anchor's self-signature means nothing, and is not
          * sent through here unless the client sends it). */
         struct cert_identity *scratch = depth == 0 ? &cn->id : NULL;
-        static __thread struct cert_identity ca_id;   /* per worker, no stack blow-up */
-        if (!scratch && certinfo_from_der(der, (size_t)der_len, &ca_id, &e) == 0)
-            scratch = &ca_id;
+        if (!scratch && certinfo_from_der(der, (size_t)der_len, &ca_scratch_, &e) == 0)
+            scratch = &ca_scratch_;
         int self_signed = depth > 0 && scratch && !strcmp(scratch->subject, scratch->issuer);
         /* max_depth counts the CA certificates between the client's own and
          * the trust anchor; a certificate of ca.pem or a self-signed root sent
@@ -307,10 +317,7 @@ static int on_verify(int preverify, WOLFSSL_X509_STORE_CTX *st)
          * what decides. */
         int anchor = depth > 0 && scratch && is_anchor(cn, tls_name_key(scratch->subject));
         if (depth > cn->policy.max_depth && !self_signed && !anchor) {
-            snprintf(detail, sizeof detail, "its chain has more than %d CA certificate%s below the "
-                     "trust anchor (gatehouse.ini: max_depth = %d)", cn->policy.max_depth,
-                     cn->policy.max_depth == 1 ? "" : "s", cn->policy.max_depth);
-            reject(cn, "chain-too-deep", detail);
+            reject_too_deep(cn);
         } else if (scratch && !self_signed &&
                    tls_policy_check(scratch, &cn->policy, depth == 0, detail, sizeof detail) != 0) {
             char msg[sizeof cn->detail];
@@ -333,11 +340,9 @@ static int on_verify(int preverify, WOLFSSL_X509_STORE_CTX *st)
         cn->hs_state = GH_HS_STARTED;
         reject(cn, "revocation-unknown", cn->crl_problem);
     }
-    if (depth == 0 && cn->hs_state == GH_HS_VERIFIED)
-        admit(cn);
-    /* The admin reserve keeps a worker and TLS memory free: a refused
-     * client must not hold them, even in `reject = page` mode. */
-    if (cn->hs_state == GH_HS_REJECTED && !strcmp(cn->reason, "admin-reserve")) {
+    /* The admin reserve keeps TLS memory free: a client it refuses must not
+     * hold any, even in `reject = page` mode. */
+    if (depth == 0 && cn->hs_state == GH_HS_VERIFIED && admit(cn) != 0) {
         audit_refused_handshake(cn);
         return 0;
     }
@@ -690,7 +695,6 @@ static int reverify_one(struct gh_conn *cn, WOLFSSL_CERT_MANAGER *cm, const uint
  * one and the client's own can be verified against it. */
 static int recheck_chain(struct gh_conn *cn, WOLFSSL_CERT_MANAGER *cm)
 {
-    static __thread struct cert_identity ca_id;   /* per worker, no stack blow-up */
     char why[96];
     struct gh_error e;
     size_t off = 0;
@@ -706,8 +710,8 @@ static int recheck_chain(struct gh_conn *cn, WOLFSSL_CERT_MANAGER *cm)
         off += len;
         if (reverify_one(cn, cm, der, len, "a CA certificate of its chain") != 0)
             return GH_E_INVALID;
-        if (certinfo_from_der(der, len, &ca_id, &e) == 0 &&
-            tls_policy_check(&ca_id, &cn->policy, 0, why, sizeof why) != 0) {
+        if (certinfo_from_der(der, len, &ca_scratch_, &e) == 0 &&
+            tls_policy_check(&ca_scratch_, &cn->policy, 0, why, sizeof why) != 0) {
             snprintf(cn->reason, sizeof cn->reason, "policy");
             snprintf(cn->detail, sizeof cn->detail, "after a reload: a CA certificate of its chain: %s", why);
             return GH_E_INVALID;
