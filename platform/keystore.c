@@ -67,11 +67,12 @@ static int attach_file(struct file_backend *fb, WOLFSSL_CTX *ctx, struct gh_erro
     return 0;
 }
 
-int keystore_attach(struct gh_keystore *ks, WOLFSSL_CTX *ctx, struct gh_error *err)
+int keystore_attach(struct gh_keystore *ks, WOLFSSL_CTX *ctx, const unsigned char *spki, int spki_len,
+                    struct gh_error *err)
 {
     switch (ks->kind) {
     case KS_FILE: return attach_file(ks->backend, ctx, err);
-    case KS_PKCS11: return keystore_pkcs11_attach(ks->backend, ctx, err);
+    case KS_PKCS11: return keystore_pkcs11_attach(ks->backend, ctx, spki, spki_len, err);
     default: return gh_error_set(err, GH_E_INTERNAL, "keystore not opened");
     }
 }

@@ -28,8 +28,12 @@ int keystore_open(struct gh_keystore *ks, const char *uri, struct gh_flash *flas
                   const char *flash_dir, struct gh_error *err);
 
 /* Give ctx the private key (or a device id that signs with it) and prove it
- * works with the certificate already loaded in ctx. */
-int keystore_attach(struct gh_keystore *ks, WOLFSSL_CTX *ctx, struct gh_error *err);
+ * works with the certificate already loaded in ctx, whose public key (its
+ * SubjectPublicKeyInfo, DER) is spki: the caller has it (tls_cert_spki()),
+ * and wolfSSL gives a context's certificate back only with its whole OpenSSL
+ * layer compiled in. */
+int keystore_attach(struct gh_keystore *ks, WOLFSSL_CTX *ctx, const unsigned char *spki, int spki_len,
+                    struct gh_error *err);
 
 void keystore_close(struct gh_keystore *ks);
 

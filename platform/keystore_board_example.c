@@ -14,7 +14,7 @@
  *         return rc;
  *     }
  *     ...
- *     case KS_BOARD: return keystore_board_attach(ks->backend, ctx, err);
+ *     case KS_BOARD: return keystore_board_attach(ks->backend, ctx, spki, spki_len, err);
  *
  * How it plugs into wolfSSL (the same way keystore_pkcs11.c does):
  *  1. wc_CryptoCb_RegisterDevice(devId, callback, state): wolfSSL calls the
@@ -51,7 +51,8 @@
 
 /* A port puts these three in keystore_board.h, beside keystore_pkcs11.h. */
 int keystore_board_open(const char *name, void **backend, struct gh_error *err);
-int keystore_board_attach(void *backend, WOLFSSL_CTX *ctx, struct gh_error *err);
+int keystore_board_attach(void *backend, WOLFSSL_CTX *ctx, const unsigned char *spki, int spki_len,
+                          struct gh_error *err);
 void keystore_board_close(void *backend);
 
 /* Any value but INVALID_DEVID (-2) that no other backend uses
@@ -151,18 +152,16 @@ int keystore_board_open(const char *name, void **backend, struct gh_error *err)
     return 0;
 }
 
-int keystore_board_attach(void *backend, WOLFSSL_CTX *ctx, struct gh_error *err)
+int keystore_board_attach(void *backend, WOLFSSL_CTX *ctx, const unsigned char *spki, int spki_len,
+                          struct gh_error *err)
 {
     struct board_se *se = backend;
-    unsigned char spki[512], nonce[32], hash[WC_SHA256_DIGEST_SIZE], sig[ECC_MAX_SIG_SIZE];
-    int spki_len = sizeof spki, ok = 0, rc;
+    unsigned char nonce[32], hash[WC_SHA256_DIGEST_SIZE], sig[ECC_MAX_SIG_SIZE];
+    int ok = 0, rc;
     word32 sig_len = sizeof sig, idx = 0;
     WC_RNG rng;
     ecc_key key, pub;
 
-    WOLFSSL_X509 *cert = wolfSSL_CTX_get0_certificate(ctx);
-    if (!cert || wolfSSL_X509_get_pubkey_buffer(cert, spki, &spki_len) != WOLFSSL_SUCCESS)
-        return gh_error_set(err, GH_E_INVALID, "server.pem: cannot read the certificate's public key");
     if (wolfSSL_CTX_use_PrivateKey_Id(ctx, &se->slot, 1, BOARD_SE_DEVID) != WOLFSSL_SUCCESS)
         return gh_error_set(err, GH_E_NOMEM, "server_key: wolfSSL refused the key id");
 

@@ -718,16 +718,14 @@ static int probe_rsa(struct p11 *p, const unsigned char *spki, int spki_len, con
     return 0;
 }
 
-int keystore_pkcs11_attach(void *backend, WOLFSSL_CTX *ctx, struct gh_error *err)
+int keystore_pkcs11_attach(void *backend, WOLFSSL_CTX *ctx, const unsigned char *spki, int spki_len,
+                           struct gh_error *err)
 {
     struct p11 *p = backend;
-    unsigned char spki[2048], nonce[32], hash[WC_SHA256_DIGEST_SIZE];
-    int spki_len = sizeof spki, rc;
+    unsigned char nonce[32], hash[WC_SHA256_DIGEST_SIZE];
+    int rc;
     char idt[3 * 16 + 1];
     WC_RNG rng;
-    WOLFSSL_X509 *cert = wolfSSL_CTX_get0_certificate(ctx);
-    if (!cert || wolfSSL_X509_get_pubkey_buffer(cert, spki, &spki_len) != WOLFSSL_SUCCESS)
-        return gh_error_set(err, GH_E_INVALID, "server.pem: cannot read the certificate's public key");
     rc = p->use_id ? wolfSSL_CTX_use_PrivateKey_Id(ctx, p->key_id, (long)p->key_id_len, KS_P11_DEVID)
                    : wolfSSL_CTX_use_PrivateKey_Label(ctx, p->key_label, KS_P11_DEVID);
     if (rc != WOLFSSL_SUCCESS)

@@ -16,8 +16,9 @@ int keystore_pkcs11_open(const char *uri, struct gh_flash *flash, const char *fl
                          struct gh_error *err);
 
 /* Point ctx at the token key and sign once with it, checking the signature
- * against the certificate already in ctx. */
-int keystore_pkcs11_attach(void *backend, WOLFSSL_CTX *ctx, struct gh_error *err);
+ * against the certificate's public key spki (SubjectPublicKeyInfo, DER). */
+int keystore_pkcs11_attach(void *backend, WOLFSSL_CTX *ctx, const unsigned char *spki, int spki_len,
+                           struct gh_error *err);
 
 /* Log out and unload the module; after the last handshake (mg_stop). */
 void keystore_pkcs11_close(void *backend);

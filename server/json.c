@@ -24,27 +24,37 @@ static void put(struct json *j, const char *s, size_t n)
 
 static void puts_(struct json *j, const char *s) { put(j, s, strlen(s)); }
 
+/* '<', '>' and '&' are harmless in JSON, but a certificate field must never
+ * look like markup if some page inlines the answer. */
+static int needs_escape(unsigned char c)
+{
+    return c < 0x20 || c == 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&';
+}
+
 static void escaped(struct json *j, const char *s, size_t n)
 {
+    static const char hex[] = "0123456789abcdef";
     put(j, "\"", 1);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char esc[8];
+    for (size_t i = 0; i < n;) {
+        size_t run = i;
+        while (run < n && !needs_escape((unsigned char)s[run]))
+            run++;
+        put(j, s + i, run - i);   /* every request's answer: in runs, not bytes */
+        if (run == n)
+            break;
+        unsigned char c = (unsigned char)s[run];
+        char esc[6] = {'\\', (char)c};
         if (c == '"' || c == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)c;
             put(j, esc, 2);
-        } else if (c < 0x20 || c == 0x7f) {
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-            put(j, esc, 6);
-        } else if (c == '<' || c == '>' || c == '&') {
-            /* harmless in JSON, but never let a certificate field look like
-             * markup if some page inlines the answer */
-            snprintf(esc, sizeof esc, "\\u%04x", c);
-            put(j, esc, 6);
         } else {
-            put(j, (const char *)&s[i], 1);
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            put(j, esc, 6);
         }
+        i = run + 1;
     }
     put(j, "\"", 1);
 }

@@ -226,7 +226,10 @@ int serve_main(int argc, char **argv)
         char uri[sizeof cfg->settings.server_key];
         snprintf(uri, sizeof uri, "%s", cfg->settings.server_key);
         config_release(cfg);
-        if (keystore_open(&ks, uri, &flash, a.flash_dir, &err) || keystore_attach(&ks, ctx_, &err))
+        unsigned char spki[1024];   /* RSA-4096 is 550 bytes */
+        int spki_len = sizeof spki;
+        if (tls_cert_spki(server_pem_, len, spki, &spki_len, &err) || keystore_open(&ks, uri, &flash, a.flash_dir, &err) ||
+            keystore_attach(&ks, ctx_, spki, spki_len, &err))
             return fail(&err);
     }
 

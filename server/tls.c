@@ -545,6 +545,15 @@ void tls_ctx_free(WOLFSSL_CTX *ctx)
     wolfSSL_CTX_free(ctx);
 }
 
+int tls_cert_spki(const char *pem, size_t len, unsigned char *out, int *out_len, struct gh_error *err)
+{
+    WOLFSSL_X509 *x = wolfSSL_X509_load_certificate_buffer((const unsigned char *)pem, (int)len,
+                                                           WOLFSSL_FILETYPE_PEM);
+    int ok = x && wolfSSL_X509_get_pubkey_buffer(x, out, out_len) == WOLFSSL_SUCCESS;
+    wolfSSL_X509_free(x);
+    return ok ? 0 : gh_error_set(err, GH_E_INVALID, "server.pem: cannot read the certificate's public key");
+}
+
 /* Load each "-----BEGIN X509 CRL-----" block on its own: wolfSSL 5.7.2 loads
  * only the first CRL of a buffer that holds several. */
 static int load_crls(WOLFSSL_CERT_MANAGER *cm, const char *crl, size_t len, char *problem,

@@ -34,6 +34,11 @@ void tls_global_cleanup(void);
 int tls_ctx_create(WOLFSSL_CTX **out, const char *server_pem, size_t len, struct gh_error *err);
 void tls_ctx_free(WOLFSSL_CTX *ctx);
 
+/* The public key (SubjectPublicKeyInfo, DER) of the first certificate in a
+ * PEM buffer, into out (*out_len: its size in, the key's length out); for
+ * the keystore's check that the server key belongs to server.pem. */
+int tls_cert_spki(const char *pem, size_t len, unsigned char *out, int *out_len, struct gh_error *err);
+
 /* The certificates of ca.pem, by subject: where a client's chain ends
  * (tls.c chain_check). */
 struct tls_anchors {

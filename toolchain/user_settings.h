@@ -69,8 +69,14 @@
 #define NO_RABBIT
 
 /* ---- OpenSSL compatibility, for civetweb ---- */
-#define OPENSSL_ALL
+/* Not OPENSSL_ALL: it also turns each certificate the verify callback sees
+ * into an EVP_PKEY with its own freshly seeded DRBG (three per mutual-TLS
+ * handshake, each opening and reading /dev/urandom and running the DRBG's
+ * health test), which nothing here reads. HAVE_LIGHTY is the smaller set of
+ * the OpenSSL layer that has all civetweb calls (SNI, thread clean-up) and
+ * reports the same OpenSSL version (1.0.1) to it. */
 #define OPENSSL_EXTRA
+#define HAVE_LIGHTY
 #define HAVE_EX_DATA
 
 /* ---- math ---- */
@@ -133,6 +139,15 @@
 #define WOLFSSL_FREE_PEER_CERT_AFTER_HANDSHAKE
 #endif
 
+/* Clients send their issuing CA with their certificate; when that CA is in
+ * ca.pem, wolfSSL would verify the sent copy's signature on every handshake
+ * (one ECDSA verify, ~10 % of a P-256 handshake) for nothing: the trusted copy
+ * verifies the client certificate. patches/wolfssl-0003 skips it for a copy
+ * that is byte for byte a trusted CA, which needs each signer's DER kept
+ * (SIGNER_DER_CERT: the size of ca.pem again, in the pool). */
+#define WOLFSSL_SIGNER_DER_CERT
+#define WOLFSSL_SKIP_ANCHOR_REVERIFY
+
 /* ---- hardware keys: PKCS#11 and crypto callbacks (platform/keystore) ---- */
 #define WOLF_CRYPTO_CB
 #define HAVE_PKCS11
@@ -143,5 +158,10 @@
 #define WOLFSSL_USE_ALIGN
 #define NO_WRITEV
 #define WC_NO_ASYNC_THREADING
+/* Seeds from getrandom(2) (Linux 3.17, glibc 2.25, musl 1.1.20): one system
+ * call per connection's DRBG instead of opening, reading and closing
+ * /dev/urandom; and it waits for the kernel's pool to be initialised rather
+ * than reading an unseeded one early in a device's boot. */
+#define WOLFSSL_GETRANDOM
 
 #endif
