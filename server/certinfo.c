@@ -755,6 +755,9 @@ int certinfo_from_der(const uint8_t *der, size_t len, struct cert_identity *id,
                             "%zu extra bytes after the certificate's DER", in.n);
 
     wc_InitDecodedCert(&dc, der, (word32)len, NULL);
+#ifdef WOLFSSL_OPTIONAL_X509_NAMES
+    dc.noX509Names = 1;   /* names come from walk_tbs() below */
+#endif
     rc = wc_ParseCert(&dc, CERT_TYPE, NO_VERIFY, NULL);
     if (rc != 0) {
         wc_FreeDecodedCert(&dc);

@@ -80,6 +80,8 @@ else()
   list(APPEND GH_WOLFSSL_SOURCES ${_wc}/sp_c32.c ${_wc}/sp_c64.c)
 endif()
 
+# the random source wolfSSL is built with (user_settings.h)
+list(APPEND GH_WOLFSSL_SOURCES "${CMAKE_SOURCE_DIR}/toolchain/wolfssl_random.c")
 add_library(gh_wolfssl STATIC ${GH_WOLFSSL_SOURCES})
 # wolfSSL keeps the client certificate decoded, as OpenSSL-style objects, for
 # as long as a connection stays open (~12 KB of the TLS pool per idle

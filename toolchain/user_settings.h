@@ -148,6 +148,19 @@
 #define WOLFSSL_SIGNER_DER_CERT
 #define WOLFSSL_SKIP_ANCHOR_REVERIFY
 
+/* The OpenSSL layer builds each certificate's issuer and subject as X509_NAME
+ * objects (a tree of small allocations each), for every certificate a client
+ * sends and again for the X509 the verify callback gets. tls.c reads only
+ * the DER there, and certinfo.c reads names from the DER itself:
+ * patches/wolfssl-0004 lets both go without (X509_get_subject_name() of a
+ * client certificate is then empty). */
+#define WOLFSSL_OPTIONAL_X509_NAMES
+#define WOLFSSL_PEER_X509_NO_NAMES
+
+/* tls.c groups the server's handshake messages into one write; the
+ * ServerHello still goes out first on its own (patches/wolfssl-0005). */
+#define WOLFSSL_TLS13_SEND_SERVER_HELLO_ALONE
+
 /* ---- hardware keys: PKCS#11 and crypto callbacks (platform/keystore) ---- */
 #define WOLF_CRYPTO_CB
 #define HAVE_PKCS11
@@ -158,10 +171,14 @@
 #define WOLFSSL_USE_ALIGN
 #define NO_WRITEV
 #define WC_NO_ASYNC_THREADING
-/* Seeds from getrandom(2) (Linux 3.17, glibc 2.25, musl 1.1.20): one system
- * call per connection's DRBG instead of opening, reading and closing
- * /dev/urandom; and it waits for the kernel's pool to be initialised rather
- * than reading an unseeded one early in a device's boot. */
+/* Random numbers straight from getrandom(2), no DRBG of wolfSSL's own
+ * (toolchain/wolfssl_random.c says why); seeds, should anything still ask
+ * for one, from getrandom too rather than /dev/urandom. No system header
+ * here: this file is read before civetweb sets its feature macros. */
+#define CUSTOM_RAND_GENERATE_BLOCK gh_random_block
+#ifndef __ASSEMBLER__   /* wolfSSL's .S files read this file too */
+int gh_random_block(unsigned char *out, unsigned int sz);
+#endif
 #define WOLFSSL_GETRANDOM
 
 #endif
