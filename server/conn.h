@@ -45,6 +45,8 @@ struct gh_conn {
     uint16_t chain_der_len[GH_MAX_CHAIN_DEPTH + 1];  /* ... and their DER, one after */
     size_t chain_der_used;                           /* the other in chain_der (0: */
     uint8_t chain_der[GH_CHAIN_KEEP_BYTES];          /* not kept, did not fit) */
+    size_t leaf_der_len;            /* the client's own certificate, as sent, for */
+    uint8_t leaf_der[GH_CERT_DER_MAX];  /* re-checks after a reload (0: none) */
     int crl_problem_active;         /* `crl = required` and no usable CRL: refuse */
     char crl_problem[160];
     char out[GH_RESPONSE_MAX];      /* this worker's answer buffer */

@@ -3,9 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <wolfssl/wolfcrypt/settings.h>
-#include <wolfssl/ssl.h>
-
 #include "log.h"
 #include "roles.h"
 #include "tls.h"
@@ -38,18 +35,13 @@ static const char *reason_text(const char *reason)
 static int recheck_trust(struct gh_request *rq)
 {
     struct gh_conn *cn = rq->cn;
-    const struct mg_client_cert *cc = rq->ri->client_cert;
-    const unsigned char *der = NULL;
-    int len = 0;
-    if (cc && cc->peer_cert)
-        der = wolfSSL_X509_get_der((WOLFSSL_X509 *)cc->peer_cert, &len);
-    if (!der || len <= 0) {
+    if (cn->leaf_der_len == 0) {
         cn->hs_state = GH_HS_REJECTED;
         snprintf(cn->reason, sizeof cn->reason, "bad-certificate");
         snprintf(cn->detail, sizeof cn->detail, "the connection's certificate is not available for re-checking");
         return -1;
     }
-    if (tls_recheck(cn, rq->cfg, der, (size_t)len) != 0) {
+    if (tls_recheck(cn, rq->cfg, cn->leaf_der, cn->leaf_der_len) != 0) {
         cn->hs_state = GH_HS_REJECTED;
         return -1;
     }

@@ -284,10 +284,16 @@ static int on_verify(int preverify, WOLFSSL_X509_STORE_CTX *st)
     if (depth > 0 && st->current_cert && !wolfSSL_X509_get_isCA(st->current_cert))
         return 1;
     if (depth == 0 && der && der_len > 0) {
-        if (certinfo_from_der(der, (size_t)der_len, &cn->id, &e) == 0)
+        if (certinfo_from_der(der, (size_t)der_len, &cn->id, &e) == 0) {
             cn->has_cert = 1;
-        else if (preverify)
+            /* certinfo_from_der() took no more than GH_CERT_DER_MAX; the
+             * re-check after a reload needs it, as wolfSSL's decoded copy is
+             * freed when the handshake is done (GH_FREE_PEER_CERT) */
+            memcpy(cn->leaf_der, der, (size_t)der_len);
+            cn->leaf_der_len = (size_t)der_len;
+        } else if (preverify) {
             reject(cn, "bad-certificate", e.msg);
+        }
     }
     /* `crl = optional`: a client whose issuer has no current CRL in crl.pem
      * (none at all, or one past its nextUpdate, which wolfSSL will not use)
