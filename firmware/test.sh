@@ -71,6 +71,16 @@ power_off() {   # power_off DESCRIPTION: `poweroff` on the console, then check t
 # ---- first boot: who gets in
 t1=$(date +%s)
 boot "the image boots and serves HTTPS" || { finish; exit 1; }
+# A figure, not a test: the shipping binary's memory on the board, read on
+# its console right after start-up (boot.sh's one HTTPS check came first).
+console 'echo "IDLE-$(pidof gatehouse): $(grep -E "^(Rss|Pss|Pss_Anon|Pss_File|Pss_Shmem):" /proc/$(pidof gatehouse)/smaps_rollup | tr -s " " | tr "\n" " ")"'
+pss=
+for _ in $(seq 1 $((10 * SLOW))); do
+    pss=$(tr -d '\r' <"$state/console.log" | grep -E '^IDLE-[0-9]+: Rss' | tail -1 | cut -d: -f2-)
+    [ -n "$pss" ] && break
+    sleep 0.5
+done
+echo "# gatehouse on the board after start-up (kB):${pss:- not read from the console}"
 body=$(gh_curl admin /api/whoami)
 expect "admin gets 200 from /api/whoami" "$(status)" 200
 expect "... as admin" "$(printf '%s' "$body" | jq -r .role 2>/dev/null)" admin

@@ -21,7 +21,9 @@
 #                       mutual-TLS connections (N = 10, 100, 500), divided by
 #                       N; for Gatehouse also the TLS pool bytes an idle
 #                       connection holds (/api/status, or gdb)
-#   idle PSS            the server process(es) after start-up, before any client
+#   idle PSS            the server process(es) after start-up, before any client;
+#                       for Gatehouse also its release profile (-Os, section GC,
+#                       LTO: what a device ships), a third build
 #   crypto ceiling      1 / (P-256 key generation + ECDH + sign + 2 verifies),
 #                       from wolfCrypt's benchmark built from the same wolfSSL
 #                       and user_settings.h as the server
@@ -29,12 +31,14 @@
 # need 500 workers: the RAM figures use a second build with GH_WORKERS=510.
 #
 # Environment: BUILD (default build-bench), BUILD_WIDE (build-bench-500),
+# BUILD_REL (build-bench-rel),
 # BENCH_CMAKE_ARGS (more -D for both builds), SECONDS_HS (10), SECONDS_KA (5),
 # THREADS (8), SERVER_CPU, CLIENT_CPU, NO_BUILD=1 (use the builds as they are).
 set -u
 src=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=$(realpath -m "${BUILD:-$src/build-bench}")
 BUILD_WIDE=$(realpath -m "${BUILD_WIDE:-$src/build-bench-500}")
+BUILD_REL=$(realpath -m "${BUILD_REL:-$src/build-bench-rel}")
 SECONDS_HS=${SECONDS_HS:-10}
 SECONDS_KA=${SECONDS_KA:-5}
 THREADS=${THREADS:-8}
@@ -70,6 +74,7 @@ build() {   # DIR EXTRA-CMAKE-ARGS...
 }
 build "$BUILD"
 build "$BUILD_WIDE" "-DCMAKE_C_FLAGS=-DGH_WORKERS=510"   # budget.h takes -D from the compiler
+build "$BUILD_REL" -DCMAKE_BUILD_TYPE=MinSizeRel -DGH_RELEASE_SMALL=ON
 LOAD=$BUILD/mtls_load
 cc -O2 -pthread "$src/tests/bench/mtls_load.c" -o "$LOAD" -lssl -lcrypto || die "mtls_load does not build"
 wolf=$(sed -n 's/^WOLFSSL_DIR:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
@@ -255,6 +260,13 @@ for server in gatehouse nginx; do
     done
 done
 
+say "gatehouse, release profile: idle PSS"
+start_gatehouse "$BUILD_REL/server/gatehouse"
+sleep 0.5
+rel_pss=$(mem_kb Pss "$GH_PID"); rel_anon=$(mem_kb Pss_Anon "$GH_PID"); rel_file=$(mem_kb Pss_File "$GH_PID")
+stop_servers
+size_rel=$(stat -c %s "$BUILD_REL/server/gatehouse")
+
 say "wolfCrypt: the crypto ceiling"
 ceil=$(taskset -c "$SERVER_CPU" "$BUILD/wc_bench" -ecc-kg -ecc -p256 4096 2>&1 | awk '
     /SECP256R1/ && /key gen/ {kg = $(NF-3)} /SECP256R1/ && /agree/ {ag = $(NF-3)}
@@ -275,6 +287,7 @@ awk -v cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
     -v idle="$IDLE_COUNTS" -v gh_idle="$(for n in $IDLE_COUNTS; do printf '%s;' "${R[gatehouse,idle$n]}"; done)" \
     -v ng_idle="$(for n in $IDLE_COUNTS; do printf '%s;' "${R[nginx,idle$n]}"; done)" \
     -v ceiling="$ceiling" -v kg="$kg" -v ag="$ag" -v sg="$sg" -v vf="$vf" \
+    -v rel_pss="$rel_pss" -v rel_anon="$rel_anon" -v rel_file="$rel_file" -v size_rel="$size_rel" \
     -v size="$size_stripped" -v secs="$SECONDS_HS" -v threads="$THREADS" '
 function ratio(a, b) { return b > 0 ? sprintf("%.2fx", a / b) : "-" }
 BEGIN {
@@ -297,7 +310,9 @@ BEGIN {
         if (g[3] != "-") printf "| %-44s | %9.1f KiB | %12s | %9s |\n", "  TLS pool bytes held per idle connection", g[3] / 1024, "-", ""
     }
     printf "| %-44s | %8.0f KiB | %8.0f KiB | %9s |\n", "idle PSS after start-up (all processes)", gh_pss, ng_pss, ratio(gh_pss, ng_pss)
+    printf "| %-44s | %8.0f KiB | %12s | %9s |\n", "  the same, Gatehouse release profile", rel_pss, "-", ratio(rel_pss, ng_pss)
     printf "\ncrypto ceiling (wolfCrypt, same build, one core): keygen %.4f + ECDH %.4f + sign %.4f + 2 x verify %.4f ms\n", kg, ag, sg, vf
     printf "  = %d handshakes/s; Gatehouse reaches %.0f%% of it, nginx %.0f%%\n", ceiling, 100 * gh_rate / ceiling, 100 * ng_rate / ceiling
     printf "stripped gatehouse binary (this build): %d bytes\n", size
+    printf "release profile (-Os, section GC, LTO; MinSizeRel GH_RELEASE_SMALL): %d bytes stripped, idle PSS %d KiB = %d anonymous + %d file-backed\n", size_rel, rel_pss, rel_anon, rel_file
 }'
