@@ -26,9 +26,12 @@ static void puts_(struct json *j, const char *s) { put(j, s, strlen(s)); }
 
 /* '<', '>' and '&' are harmless in JSON, but a certificate field must never
  * look like markup if some page inlines the answer. */
+#define ESCAPED_BELOW_64 \
+    (0xffffffffull | 1ull << '"' | 1ull << '&' | 1ull << '<' | 1ull << '>') /* and controls */
+
 static int needs_escape(unsigned char c)
 {
-    return c < 0x20 || c == 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&';
+    return c < 64 ? (int)(ESCAPED_BELOW_64 >> c & 1) : c == '\\' || c == 0x7f;
 }
 
 static void escaped(struct json *j, const char *s, size_t n)

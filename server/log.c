@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,26 +21,18 @@ void gh_log_open(int use_syslog, int verbose)
         openlog("gatehouse", LOG_PID, LOG_DAEMON);
 }
 
-static void vlog(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-static void vlog(int level, const char *fmt, va_list ap)
+#define LINE_MAX_ 600
+
+/* line holds head bytes of prefix, then n of text, and room for '\n' */
+static void emit(int level, char *line, size_t head, size_t n)
 {
-    static const char *names[] = {"", "", "", "error", "warning", "", "info", "debug"};
-    char line[600];
-    if (level == GH_LOG_DEBUG && !verbose_)
-        return;
-    int head = snprintf(line, sizeof line, "gatehouse: %s: ", names[level & 7]);
-    int n = vsnprintf(line + head, sizeof line - (size_t)head - 1, fmt, ap);
-    if (n < 0)
-        return;
-    if ((size_t)n > sizeof line - (size_t)head - 2)
-        n = (int)(sizeof line - (size_t)head - 2);   /* cut, as before */
     if (use_syslog_)
-        syslog(level, "%s", line + head);
+        syslog(level, "%.*s", (int)n, line + head);
     line[head + n] = '\n';
     /* Whole lines only, even with many workers logging at once: one write(2)
      * of the whole line (one per audited request; stdio would format twice
      * and lock the stream as well). */
-    size_t len = (size_t)head + (size_t)n + 1, off = 0;
+    size_t len = head + n + 1, off = 0;
     pthread_mutex_lock(&lock_);
     while (off < len) {
         ssize_t w = write(STDERR_FILENO, line + off, len - off);
@@ -50,6 +43,44 @@ static void vlog(int level, const char *fmt, va_list ap)
         off += (size_t)w;
     }
     pthread_mutex_unlock(&lock_);
+}
+
+static size_t prefix(int level, char *line)
+{
+    static const char *names[] = {"", "", "", "error", "warning", "", "info", "debug"};
+    const char *name = names[level & 7];
+    size_t k = strlen(name);
+    memcpy(line, "gatehouse: ", 11);
+    memcpy(line + 11, name, k);
+    memcpy(line + 11 + k, ": ", 2);
+    return 13 + k;
+}
+
+static void vlog(int level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void vlog(int level, const char *fmt, va_list ap)
+{
+    char line[LINE_MAX_];
+    if (level == GH_LOG_DEBUG && !verbose_)
+        return;
+    size_t head = prefix(level, line);
+    int n = vsnprintf(line + head, sizeof line - head - 1, fmt, ap);
+    if (n < 0)
+        return;
+    if ((size_t)n > sizeof line - head - 2)
+        n = (int)(sizeof line - head - 2);   /* cut */
+    emit(level, line, head, (size_t)n);
+}
+
+void gh_log_text(int level, const char *text, size_t len)
+{
+    char line[LINE_MAX_];
+    if (level == GH_LOG_DEBUG && !verbose_)
+        return;
+    size_t head = prefix(level, line);
+    if (len > sizeof line - head - 1)
+        len = sizeof line - head - 1;   /* cut */
+    memcpy(line + head, text, len);
+    emit(level, line, head, len);
 }
 
 void gh_log(int level, const char *fmt, ...)

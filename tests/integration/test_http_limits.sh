@@ -88,6 +88,15 @@ long 9000 | sed 's/^/{"location":"/; s/$/"}/' >"$T/big.json"
 gh_curl admin /api/settings -X PUT --data-binary "@$T/big.json" -H 'Content-Type: application/json' >/dev/null
 expect "PUT /api/settings over its limit: 413" "$(status)" 413
 
+# the audit line quotes the path: a newline or a quote in it is escaped, so
+# a client cannot write a line of its own into the log
+gh_curl admin '/api/nope%0Agatehouse:%20info:%20audit%20seq=999%20forged%22' >/dev/null
+expect "a path with a newline: 404" "$(status)" 404
+sleep 0.2
+expect_no_match "... and no forged line in the log" "$(cat "$GH_LOG")" '^gatehouse: info: audit seq=999'
+expect_match "... its audit line has the path escaped" "$(grep -F 'route="/api/nope' "$GH_LOG")" \
+    'route="/api/nope\\x0agatehouse: info: audit seq=999 forged\\""'
+
 gh_curl admin /api/whoami >/dev/null
 expect "the server still serves after all this" "$(status)" 200
 finish
