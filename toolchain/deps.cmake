@@ -152,8 +152,3 @@ target_link_libraries(gh_civetweb PUBLIC gh_wolfssl gh_pool)
 add_library(gh_pool STATIC "${CMAKE_SOURCE_DIR}/server/pool.c")
 target_link_libraries(gh_pool PUBLIC gh_wolfssl gh_base)
 cmake_language(DEFER CALL target_compile_options gh_pool PRIVATE ${GH_WARN_FLAGS})
-# On the system heap (GATEHOUSE_SYSTEM_HEAP=1) pool_web_malloc() & co. call
-# malloc() last: as a tail call it would leave civetweb as the caller that
-# tests/bench/alloc_trace.c records, and pool_fit.py would count civetweb's
-# blocks as wolfSSL's.
-target_compile_options(gh_pool PRIVATE -fno-optimize-sibling-calls)

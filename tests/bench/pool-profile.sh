@@ -4,8 +4,9 @@
 #
 #   tests/bench/pool-profile.sh BUILD_DIR [SESSIONS] [SIZES]
 #
-# BUILD_DIR is a configured and built tree (server/gatehouse; pki/ is made if
-# missing). The server runs on the C library's heap (GATEHOUSE_SYSTEM_HEAP=1)
+# BUILD_DIR is a configured and built tree with debug information (the
+# default RelWithDebInfo: pool_fit.py tells civetweb's functions from
+# wolfSSL's by it; server/gatehouse; pki/ is made if missing). The server runs on the C library's heap (GATEHOUSE_SYSTEM_HEAP=1)
 # under alloc_trace.so, which records every allocation and its caller:
 #   base   start-up with a trust store of 16 CAs and a CRL of 256 entries,
 #          then three reloads (SIGHUP): what lives as long as the server,

@@ -4,8 +4,12 @@ GH_TLS_BUCKETS) from allocation traces (tests/bench/alloc_trace.c).
 
   pool_fit.py GATEHOUSE_BINARY SESSIONS MAX_SIZES BASE_TRACE IDLE_TRACE CONN_TRACE...
 
-Only wolfSSL's blocks count: callers inside pool_web_* (civetweb's pool) and
-callers outside the executable (the C library's own blocks) are left out.
+Only wolfSSL's blocks count: callers inside pool_web_* or civetweb.c
+(civetweb's pool: on the C library's heap pool_web_malloc() ends in a tail
+call, so the caller recorded may be civetweb's own function; nm's line
+numbers, from the build's debug information, say which file a function is
+in) and callers outside the executable (the C library's own blocks) are left
+out.
 
 For each candidate set of sizes, a block size's count per session is the
 most blocks of that size one connection holds at once, over all the
@@ -28,15 +32,21 @@ FOREVER = 10 ** 12
 
 
 def excluded_ranges(binary):
-    out = subprocess.run(["nm", "-S", "--defined-only", binary], capture_output=True, text=True).stdout
-    ranges = []
+    out = subprocess.run(["nm", "-S", "-l", "--defined-only", binary],
+                         capture_output=True, text=True).stdout
+    ranges, civetweb = [], 0
     for line in out.splitlines():
         p = line.split()
-        if len(p) == 4 and p[3].startswith("pool_web_"):
+        if len(p) < 4:
+            continue
+        in_civetweb = len(p) >= 5 and "/civetweb.c:" in p[4]
+        if p[3].startswith("pool_web_") or in_civetweb:
             start, size = int(p[0], 16), int(p[1], 16)
             ranges.append((start, start + size))
-    if not ranges:
-        sys.exit("pool_fit: no pool_web_* symbols in %s (not a gatehouse binary?)" % binary)
+            civetweb += in_civetweb
+    if not civetweb:
+        sys.exit("pool_fit: no civetweb.c functions in %s (no debug information? "
+                 "a RelWithDebInfo build is needed)" % binary)
     return ranges
 
 
