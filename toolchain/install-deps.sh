@@ -36,6 +36,20 @@ for p in $want; do
         missing="$missing $p"
     fi
 done
+# The browser tests need Node.js 18 or later (node --test, and the engines of
+# tests/browser/package-lock.json, which tests/check-node-engines.mjs holds to
+# Debian 12's 18.20). A node from elsewhere is fine if it is new enough.
+node_min=18
+node_check() {
+    command -v node >/dev/null 2>&1 || return 0   # Debian's nodejs gets installed below
+    major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+    [ "$major" -ge "$node_min" ] 2>/dev/null && return 0
+    echo "install-deps: Node.js $node_min or later is needed for the browser tests, found" \
+        "$(node --version 2>/dev/null || echo 'an unreadable node') at $(command -v node);" \
+        "remove it or put Debian 12's (apt-get install nodejs npm) first on the PATH" >&2
+    return 1
+}
+case " $want " in *" nodejs "*) node_check || exit 1 ;; esac
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
