@@ -22,7 +22,7 @@ target=${1:?usage: cross.sh aarch64|armhf|firmware}
 # Stripped size budgets (bytes) of `gatehouse` in the device profile, UI
 # included: a failed check is a failed build.
 case "$target" in
-aarch64) triple=aarch64-linux-gnu deb_arch=arm64 budget=716800 ;;   # 700 KiB
+aarch64) triple=aarch64-linux-gnu deb_arch=arm64 budget=655360 ;;   # 640 KiB
 armhf) triple=arm-linux-gnueabihf deb_arch=armhf budget=532480 ;;   # 520 KiB
 firmware) triple=aarch64-linux-gnu deb_arch=arm64 budget= ;;
 *) echo "cross.sh: unknown target $target (aarch64, armhf, firmware)" >&2; exit 2 ;;
@@ -73,8 +73,10 @@ t1=$(now)
 
 rc=0
 size=$(stat -c %s "$dir/server/gatehouse")
+# the file, and what it loads: text + data (the file adds headers and alignment)
+loaded=$($triple-size "$dir/server/gatehouse" | awk 'NR == 2 {print $1 + $2}')
 if [ "$size" -le "$budget" ]; then
-    echo "ok - $target: gatehouse is $size bytes stripped (budget $budget); built in $((t1 - t0)) s"
+    echo "ok - $target: gatehouse is $size bytes stripped, $loaded of text + data (budget $budget); built in $((t1 - t0)) s"
 else
     echo "not ok - $target: gatehouse is $size bytes stripped, over its budget of $budget"
     rc=1

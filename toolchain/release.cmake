@@ -11,10 +11,17 @@
 #                     carries no C library of its own. Tests stay dynamic.
 #   GH_LTO            part of GH_RELEASE_SMALL; off to read a map or `nm`
 #                     output per object file.
+#   GH_MAX_PAGE_SIZE  the largest page size the binary's segments are aligned
+#                     for (GH_RELEASE_SMALL). The aarch64 linker's default is
+#                     64 KiB, for kernels built with 64 KiB pages, and pads
+#                     the file to match (~64 KB); the boards' kernels use
+#                     4 KiB pages. Set 65536 for a 64 KiB-page kernel: a
+#                     4 KiB-aligned binary does not load there.
 
 option(GH_RELEASE_SMALL "size-optimised release: -Os, section GC, LTO, stripped" OFF)
 option(GH_STATIC "link gatehouse statically" OFF)
 option(GH_LTO "link-time optimisation when GH_RELEASE_SMALL is on" ON)
+set(GH_MAX_PAGE_SIZE 4096 CACHE STRING "page size the release binary is aligned for (GH_RELEASE_SMALL)")
 
 if(GH_RELEASE_SMALL)
   if(GH_SANITIZE)
@@ -26,7 +33,7 @@ if(GH_RELEASE_SMALL)
     -fno-asynchronous-unwind-tables -fno-unwind-tables)
   # user_settings.h trims wolfSSL for devices when it sees this (WOLFSSL_SP_SMALL)
   add_compile_definitions(GH_RELEASE_SMALL)
-  add_link_options(-Wl,--gc-sections -Wl,-O1 -Wl,--as-needed)
+  add_link_options(-Wl,--gc-sections -Wl,-O1 -Wl,--as-needed -Wl,-z,max-page-size=${GH_MAX_PAGE_SIZE})
   if(GH_LTO)
     include(CheckIPOSupported)
     check_ipo_supported(RESULT _gh_ipo OUTPUT _gh_ipo_why LANGUAGES C)
