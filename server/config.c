@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "tls.h"
+#include "trust.h"
 
 static struct gh_config slots_[2];
 static int refs_[2];
@@ -107,8 +107,8 @@ static int build(struct gh_config *c, struct gh_error *err)
     if (!found && c->settings.policy.crl == GH_CRL_REQUIRED)
         snprintf(c->crl_problem, sizeof c->crl_problem,
                  "crl.pem is missing and gatehouse.ini requires it (crl = required)");
-    rc = tls_store_create(&c->store, &c->anchors, ca_buf_, ca_len, found ? crl_buf_ : NULL, crl_len,
-                          &c->settings.policy, c->crl_problem, sizeof c->crl_problem, err);
+    rc = trust_store_create(&c->store, &c->anchors, ca_buf_, ca_len, found ? crl_buf_ : NULL,
+                            crl_len, &c->settings.policy, c->crl_problem, sizeof c->crl_problem, err);
     if (rc)
         return rc;
     c->crl_loaded = found;
@@ -131,14 +131,14 @@ static int reload_locked(struct gh_error *err)
 
     struct gh_config *c = &slots_[next];
     if (c->store) {
-        tls_store_free(c->store);
+        trust_store_free(c->store);
         c->store = NULL;
     }
     gh_error_clear(err);
     int rc = build(c, err);
     if (rc) {
         if (c->store) {
-            tls_store_free(c->store);
+            trust_store_free(c->store);
             c->store = NULL;
         }
         return rc;
@@ -209,7 +209,7 @@ void config_shutdown(void)
 {
     for (int i = 0; i < 2; i++) {
         if (slots_[i].store) {
-            tls_store_free(slots_[i].store);
+            trust_store_free(slots_[i].store);
             slots_[i].store = NULL;
         }
     }

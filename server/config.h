@@ -20,7 +20,7 @@
 #include "flash.h"
 #include "gh_error.h"
 #include "settings.h"
-#include "tls.h"
+#include "trust.h"
 
 struct gh_config {
     uint32_t generation;            /* 1, 2, ...: one per successful (re)load */
@@ -28,7 +28,7 @@ struct gh_config {
     struct certmap table;
     struct gh_settings settings;
     WOLFSSL_X509_STORE *store;      /* ca.pem (+ crl.pem); refcounted by wolfSSL */
-    struct tls_anchors anchors;     /* ca.pem's subjects */
+    struct trust_anchors anchors;     /* ca.pem's subjects */
     int crl_loaded;
     char crl_problem[160];          /* why `crl = required` refuses everyone; "" if not */
     int table_is_default;           /* certmap.ini came from the firmware defaults */

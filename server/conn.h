@@ -14,7 +14,7 @@
 #include "certinfo.h"
 #include "certmap.h"
 #include "settings.h"
-#include "tls.h"
+#include "trust.h"
 
 enum gh_hs_state {
     GH_HS_IDLE = 0,     /* no handshake yet on this slot */
@@ -38,9 +38,9 @@ struct gh_conn {
     int handshake_audited;          /* a refused handshake is logged once */
     char peer[48];                  /* client address, for the audit trail */
     int handshake_done;             /* civetweb's init_connection ran */
-    struct tls_anchors anchors;     /* ca.pem of the generation bound at ClientHello */
+    struct trust_anchors anchors;     /* ca.pem of the generation bound at ClientHello */
     int nchain;                     /* CA certificates the client sent, verified: */
-    uint64_t chain_subject[GH_MAX_CHAIN_DEPTH + 1];   /* tls_name_key() of subject */
+    uint64_t chain_subject[GH_MAX_CHAIN_DEPTH + 1];   /* trust_name_key() of subject */
     uint64_t chain_issuer[GH_MAX_CHAIN_DEPTH + 1];    /* ... and of issuer */
     uint16_t chain_der_len[GH_MAX_CHAIN_DEPTH + 1];  /* ... and their DER, one after */
     size_t chain_der_used;                           /* the other in chain_der (0: */

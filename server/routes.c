@@ -6,6 +6,7 @@
 #include "log.h"
 #include "roles.h"
 #include "tls.h"
+#include "trust.h"
 
 static const char *reason_text(const char *reason)
 {
@@ -41,7 +42,7 @@ static int recheck_trust(struct gh_request *rq)
         snprintf(cn->detail, sizeof cn->detail, "the connection's certificate is not available for re-checking");
         return -1;
     }
-    if (tls_recheck(cn, rq->cfg, cn->leaf_der, cn->leaf_der_len) != 0) {
+    if (trust_recheck(cn, rq->cfg, cn->leaf_der, cn->leaf_der_len) != 0) {
         cn->hs_state = GH_HS_REJECTED;
         return -1;
     }

@@ -19,6 +19,7 @@
 #include "conn.h"
 #include "log.h"
 #include "pool.h"
+#include "trust.h"
 
 /* TLS 1.3 suites first; TLS 1.2 only with ECDHE and an AEAD. */
 static const char cipher_list[] =
@@ -27,7 +28,7 @@ static const char cipher_list[] =
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:"
     "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305";
 
-static void err_text(int code, char *buf, size_t cap)
+void tls_err_text(int code, char *buf, size_t cap)
 {
     char s[WOLFSSL_MAX_ERROR_SZ];
     wolfSSL_ERR_error_string_n((unsigned long)code, s, sizeof s);
@@ -52,7 +53,7 @@ void tls_global_cleanup(void)
 
 /* ---- the verdict words: what the 403 page, the audit log and tests say ---- */
 
-static const char *reason_for(int code)
+const char *tls_reason(int code)
 {
     switch (code) {
     case ASN_AFTER_DATE_E:
@@ -162,7 +163,7 @@ static void verdict_detail(int code, int depth, char *out, size_t cap)
         snprintf(out, cap, "%s: crl.pem has no current CRL from its issuer (none, or past its nextUpdate)", who);
         return;
     default:
-        err_text(code, why, sizeof why);
+        tls_err_text(code, why, sizeof why);
         snprintf(out, cap, "%s: %s", who, why);
         return;
     }
@@ -173,15 +174,12 @@ static void verdict_detail(int code, int depth, char *out, size_t cap)
  * connection's own worker), and off the stack. */
 static __thread struct cert_identity ca_scratch_;
 
-uint64_t tls_name_key(const char *dn)
+struct cert_identity *tls_ca_scratch(void)
 {
-    uint64_t h = 0xcbf29ce484222325u;   /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)dn; *p; p++)
-        h = (h ^ *p) * 0x100000001b3u;
-    return h;
+    return &ca_scratch_;
 }
 
-/* Keep a CA certificate's DER for tls_recheck(); a chain that does not fit
+/* Keep a CA certificate's DER for trust_recheck(); a chain that does not fit
  * GH_CHAIN_KEEP_BYTES is not kept at all (the re-check then refuses and the
  * client reconnects). */
 static void keep_chain_der(struct gh_conn *cn, const unsigned char *der, size_t len)
@@ -220,10 +218,10 @@ static void reject_too_deep(struct gh_conn *cn)
  * some earlier client sent: a client could leave out the CAs above one and
  * pass max_depth, or lean on a CA whose policy check (key size, SHA-1) ran
  * only for someone else. Every handshake shows its whole path instead. */
-static void chain_check(struct gh_conn *cn)
+void tls_chain_check(struct gh_conn *cn)
 {
     char detail[sizeof cn->detail];
-    uint64_t at = tls_name_key(cn->id.issuer);
+    uint64_t at = trust_name_key(cn->id.issuer);
     int depth = 0;
     unsigned used = 0;
     while (!is_anchor(cn, at)) {
@@ -308,7 +306,7 @@ static int on_verify(int preverify, WOLFSSL_X509_STORE_CTX *st)
     }
     if (!preverify) {
         verdict_detail(st->error, depth, detail, sizeof detail);
-        reject(cn, reason_for(st->error), detail);
+        reject(cn, tls_reason(st->error), detail);
     } else if (der && der_len > 0) {
         /* policy: the leaf fully, the CAs the client sent for key size and
          * SHA-1 (a trust anchor's self-signature means nothing, and is not
@@ -319,9 +317,9 @@ static int on_verify(int preverify, WOLFSSL_X509_STORE_CTX *st)
         int self_signed = depth > 0 && scratch && !strcmp(scratch->subject, scratch->issuer);
         /* max_depth counts the CA certificates between the client's own and
          * the trust anchor; a certificate of ca.pem or a self-signed root sent
-         * along is not one. This is the early refusal; chain_check() counts
+         * along is not one. This is the early refusal; tls_chain_check() counts
          * what decides. */
-        int anchor = depth > 0 && scratch && is_anchor(cn, tls_name_key(scratch->subject));
+        int anchor = depth > 0 && scratch && is_anchor(cn, trust_name_key(scratch->subject));
         if (depth > cn->policy.max_depth && !self_signed && !anchor) {
             reject_too_deep(cn);
         } else if (scratch && !self_signed &&
@@ -331,13 +329,13 @@ static int on_verify(int preverify, WOLFSSL_X509_STORE_CTX *st)
             reject(cn, "policy", msg);
         } else if (depth > 0 && scratch && !self_signed && !anchor) {
             if (cn->nchain < GH_MAX_CHAIN_DEPTH + 1) {
-                cn->chain_subject[cn->nchain] = tls_name_key(scratch->subject);
-                cn->chain_issuer[cn->nchain] = tls_name_key(scratch->issuer);
+                cn->chain_subject[cn->nchain] = trust_name_key(scratch->subject);
+                cn->chain_issuer[cn->nchain] = trust_name_key(scratch->issuer);
                 keep_chain_der(cn, der, (size_t)der_len);
                 cn->nchain++;
             }
         } else if (depth == 0 && cn->has_cert) {
-            chain_check(cn);
+            tls_chain_check(cn);
         }
     }
     if (depth == 0 && cn->hs_state == GH_HS_STARTED && cn->has_cert)
@@ -544,7 +542,7 @@ int tls_ctx_create(WOLFSSL_CTX **out, const char *pem, size_t len, struct gh_err
 
     rc = wolfSSL_CTX_use_certificate_chain_buffer(ctx, (const unsigned char *)pem, (long)len);
     if (rc != WOLFSSL_SUCCESS) {
-        err_text(rc, why, sizeof why);
+        tls_err_text(rc, why, sizeof why);
         wolfSSL_CTX_free(ctx);
         return gh_error_set(err, GH_E_INVALID, "server.pem: not a usable PEM certificate: %s", why);
     }
@@ -564,210 +562,4 @@ int tls_cert_spki(const char *pem, size_t len, unsigned char *out, int *out_len,
     int ok = x && wolfSSL_X509_get_pubkey_buffer(x, out, out_len) == WOLFSSL_SUCCESS;
     wolfSSL_X509_free(x);
     return ok ? 0 : gh_error_set(err, GH_E_INVALID, "server.pem: cannot read the certificate's public key");
-}
-
-/* Load each "-----BEGIN X509 CRL-----" block on its own: wolfSSL 5.7.2 loads
- * only the first CRL of a buffer that holds several. */
-static int load_crls(WOLFSSL_CERT_MANAGER *cm, const char *crl, size_t len, char *problem,
-                     size_t cap, int required, struct gh_error *err)
-{
-    static const char begin[] = "-----BEGIN X509 CRL-----";
-    static const char end[] = "-----END X509 CRL-----";
-    const char *p = crl, *stop = crl + len;
-    int n = 0;
-    while (p < stop) {
-        const char *b = memmem(p, (size_t)(stop - p), begin, sizeof begin - 1);
-        const char *e;
-        if (!b)
-            break;
-        e = memmem(b, (size_t)(stop - b), end, sizeof end - 1);
-        if (!e)
-            return gh_error_set(err, GH_E_INVALID, "crl.pem: CRL %d has no END line", n + 1);
-        e += sizeof end - 1;
-        p = e;
-        int rc = wolfSSL_CertManagerLoadCRLBuffer(cm, (const unsigned char *)b, (long)(e - b),
-                                                  WOLFSSL_FILETYPE_PEM);
-        n++;
-        if (rc != WOLFSSL_SUCCESS) {
-            char why[128];
-            err_text(rc, why, sizeof why);
-            if (rc == ASN_AFTER_DATE_E || rc == CRL_CERT_DATE_ERR) {
-                /* A stale CRL: still refuse what it lists? wolfSSL will not
-                 * load it. Say so; `required` turns it into a refusal. */
-                snprintf(problem, cap, "crl.pem: CRL %d is past its nextUpdate", n);
-                if (!required)
-                    gh_log(GH_LOG_WARN, "%s; it is not used (crl = optional)", problem);
-                continue;
-            }
-            if (rc == ASN_CRL_NO_SIGNER_E)
-                return gh_error_set(err, GH_E_INVALID,
-                                    "crl.pem: CRL %d is not signed by a CA in ca.pem", n);
-            return gh_error_set(err, GH_E_INVALID, "crl.pem: CRL %d cannot be loaded: %s", n, why);
-        }
-    }
-    if (n == 0)
-        return gh_error_set(err, GH_E_INVALID, "crl.pem: holds no \"%s\" block", begin);
-    if (!required)
-        problem[0] = '\0';
-    return 0;
-}
-
-/* The subject of every certificate in ca.pem, for chain_check(). Runs under
- * the reload lock, one load at a time: the scratch can be static. */
-static int load_anchors(struct tls_anchors *a, const char *ca, size_t len, struct gh_error *err)
-{
-    static const char begin[] = "-----BEGIN CERTIFICATE-----";
-    static const char end[] = "-----END CERTIFICATE-----";
-    static unsigned char der[GH_CERT_DER_MAX];
-    static struct cert_identity id;
-    const char *p = ca, *stop = ca + len;
-    struct gh_error e;
-    a->n = 0;
-    while (p < stop) {
-        const char *b = memmem(p, (size_t)(stop - p), begin, sizeof begin - 1), *q;
-        if (!b)
-            break;
-        q = memmem(b, (size_t)(stop - b), end, sizeof end - 1);
-        if (!q)
-            return gh_error_set(err, GH_E_INVALID, "ca.pem: certificate %d has no END line", a->n + 1);
-        p = q + sizeof end - 1;
-        if (a->n >= GH_MAX_TRUST_ANCHORS)
-            return gh_error_set(err, GH_E_INVALID, "ca.pem: more than %d certificates "
-                                "(budget.h GH_MAX_TRUST_ANCHORS)", GH_MAX_TRUST_ANCHORS);
-        int n = wc_CertPemToDer((const unsigned char *)b, (int)(p - b), der, (int)sizeof der, CERT_TYPE);
-        if (n <= 0)
-            return gh_error_set(err, GH_E_INVALID, "ca.pem: certificate %d is not valid PEM, or "
-                                "larger than %d bytes", a->n + 1, GH_CERT_DER_MAX);
-        if (certinfo_from_der(der, (size_t)n, &id, &e) != 0)
-            return gh_error_set(err, GH_E_INVALID, "ca.pem: certificate %d: %s", a->n + 1, e.msg);
-        a->subject[a->n++] = tls_name_key(id.subject);
-    }
-    return 0;
-}
-
-int tls_store_create(WOLFSSL_X509_STORE **out, struct tls_anchors *anchors, const char *ca,
-                     size_t ca_len, const char *crl, size_t crl_len, const struct gh_policy *policy,
-                     char *crl_problem, size_t crl_problem_cap, struct gh_error *err)
-{
-    char why[128];
-    WOLFSSL_X509_STORE *st = wolfSSL_X509_STORE_new();
-    int rc;
-    *out = NULL;
-    if (!st)
-        return gh_error_set(err, GH_E_NOMEM, "cannot create the trust store (out of memory)");
-    if (!memmem(ca, ca_len, "-----BEGIN CERTIFICATE-----", 27)) {
-        wolfSSL_X509_STORE_free(st);
-        return gh_error_set(err, GH_E_INVALID, "ca.pem: holds no PEM certificate");
-    }
-    rc = wolfSSL_CertManagerLoadCABuffer(st->cm, (const unsigned char *)ca, (long)ca_len,
-                                         WOLFSSL_FILETYPE_PEM);
-    if (rc != WOLFSSL_SUCCESS) {
-        err_text(rc, why, sizeof why);
-        wolfSSL_X509_STORE_free(st);
-        return gh_error_set(err, GH_E_INVALID, "ca.pem: cannot be loaded: %s", why);
-    }
-    rc = load_anchors(anchors, ca, ca_len, err);
-    if (rc) {
-        wolfSSL_X509_STORE_free(st);
-        return rc;
-    }
-    if (crl) {
-        rc = wolfSSL_CertManagerEnableCRL(st->cm, 0);
-        if (rc == WOLFSSL_SUCCESS)
-            rc = load_crls(st->cm, crl, crl_len, crl_problem, crl_problem_cap,
-                           policy->crl == GH_CRL_REQUIRED, err);
-        else
-            rc = gh_error_set(err, GH_E_INTERNAL, "cannot enable CRL checking");
-        if (rc) {
-            wolfSSL_X509_STORE_free(st);
-            return rc;
-        }
-    }
-    *out = st;
-    return 0;
-}
-
-void tls_store_free(WOLFSSL_X509_STORE *store)
-{
-    wolfSSL_X509_STORE_free(store);
-}
-
-/* One certificate against a store: signature, dates, CRL. As at the
- * handshake, `crl = optional` passes a certificate whose issuer has no
- * current CRL. */
-static int reverify_one(struct gh_conn *cn, WOLFSSL_CERT_MANAGER *cm, const uint8_t *der,
-                        size_t len, const char *what)
-{
-    char why[96];
-    int rc = wolfSSL_CertManagerVerifyBuffer(cm, der, (long)len, WOLFSSL_FILETYPE_ASN1);
-    if (cn->policy.crl == GH_CRL_OPTIONAL && (rc == CRL_MISSING || rc == CRL_CERT_DATE_ERR))
-        rc = WOLFSSL_SUCCESS;
-    if (rc == WOLFSSL_SUCCESS)
-        return 0;
-    err_text(rc, why, sizeof why);
-    snprintf(cn->reason, sizeof cn->reason, "%s", reason_for(rc));
-    snprintf(cn->detail, sizeof cn->detail, "after a reload: %s: %s", what, why);
-    return GH_E_INVALID;
-}
-
-/* After a reload: the CA certificates the client sent, top down, against the
- * new store (signature, dates, CRL) and policy; each that passes is added to
- * the store, as wolfSSL does with a chain at a handshake, so that the next
- * one and the client's own can be verified against it. */
-static int recheck_chain(struct gh_conn *cn, WOLFSSL_CERT_MANAGER *cm)
-{
-    char why[96];
-    struct gh_error e;
-    size_t off = 0;
-    if (cn->nchain > 0 && cn->chain_der_used == (size_t)-1) {
-        snprintf(cn->reason, sizeof cn->reason, "untrusted");
-        snprintf(cn->detail, sizeof cn->detail, "after a reload: its chain was larger than the "
-                 "server keeps (budget.h GH_CHAIN_KEEP_BYTES); reconnect");
-        return GH_E_INVALID;
-    }
-    for (int i = 0; i < cn->nchain; i++) {
-        const uint8_t *der = cn->chain_der + off;
-        size_t len = cn->chain_der_len[i];
-        off += len;
-        if (reverify_one(cn, cm, der, len, "a CA certificate of its chain") != 0)
-            return GH_E_INVALID;
-        if (certinfo_from_der(der, len, &ca_scratch_, &e) == 0 &&
-            tls_policy_check(&ca_scratch_, &cn->policy, 0, why, sizeof why) != 0) {
-            snprintf(cn->reason, sizeof cn->reason, "policy");
-            snprintf(cn->detail, sizeof cn->detail, "after a reload: a CA certificate of its chain: %s", why);
-            return GH_E_INVALID;
-        }
-        if (wolfSSL_CertManagerLoadCABuffer(cm, der, (long)len, WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS) {
-            snprintf(cn->reason, sizeof cn->reason, "out-of-memory");
-            snprintf(cn->detail, sizeof cn->detail, "after a reload: no memory to re-check its chain");
-            return GH_E_NOMEM;
-        }
-    }
-    return 0;
-}
-
-int tls_recheck(struct gh_conn *cn, const struct gh_config *cfg, const uint8_t *der, size_t len)
-{
-    WOLFSSL_CERT_MANAGER *cm = cfg->store->cm;
-    cn->policy = cfg->settings.policy;
-    cn->anchors = cfg->anchors;
-    if (recheck_chain(cn, cm) != 0)
-        return GH_E_INVALID;
-    if (reverify_one(cn, cm, der, len, "certificate") != 0)
-        return GH_E_INVALID;
-    if (tls_policy_check(&cn->id, &cn->policy, 1, cn->detail, sizeof cn->detail) != 0) {
-        snprintf(cn->reason, sizeof cn->reason, "policy");
-        return GH_E_INVALID;
-    }
-    /* max_depth as it is now, from ca.pem as it is now */
-    cn->hs_state = GH_HS_VERIFIED;
-    chain_check(cn);
-    if (cn->hs_state != GH_HS_VERIFIED)
-        return GH_E_INVALID;
-    if (cfg->crl_problem[0]) {
-        snprintf(cn->reason, sizeof cn->reason, "revocation-unknown");
-        snprintf(cn->detail, sizeof cn->detail, "%s", cfg->crl_problem);
-        return GH_E_INVALID;
-    }
-    return 0;
 }

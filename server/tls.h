@@ -1,4 +1,5 @@
-/* tls.h: our WOLFSSL_CTX, the trust store, and the client-certificate checks.
+/* tls.h: our WOLFSSL_CTX and the client-certificate checks (the trust store
+ * itself: trust.h).
  *
  * The program builds the WOLFSSL_CTX itself (civetweb's external_ssl_ctx), so
  * every TLS setting is ours: TLS 1.2/1.3, ECDHE + AEAD suites only, no session
@@ -9,7 +10,7 @@
  * connection is bound to the active generation's store, so a reload takes
  * effect on the next handshake without touching the CTX, and open connections
  * are re-checked against the new store before their next request
- * (tls_recheck). The verify callback decodes the client certificate once
+ * (trust_recheck). The verify callback decodes the client certificate once
  * (certinfo.h) into the connection's slot (conn.h) and applies the policy of
  * gatehouse.ini [trust]. */
 #ifndef GH_TLS_H
@@ -39,33 +40,18 @@ void tls_ctx_free(WOLFSSL_CTX *ctx);
  * the keystore's check that the server key belongs to server.pem. */
 int tls_cert_spki(const char *pem, size_t len, unsigned char *out, int *out_len, struct gh_error *err);
 
-/* The certificates of ca.pem, by subject: where a client's chain ends
- * (tls.c chain_check). */
-struct tls_anchors {
-    int n;
-    uint64_t subject[GH_MAX_TRUST_ANCHORS];   /* tls_name_key() of each subject */
-};
+/* For trust.c: wolfSSL's text for an error code, with the code; the
+ * reason word the audit and the 403 page use for it; this worker thread's
+ * scratch for decoding a CA certificate of a client's chain. */
+void tls_err_text(int code, char *buf, size_t cap);
+const char *tls_reason(int code);
+struct cert_identity *tls_ca_scratch(void);
 
-/* A subject or issuer, as certinfo renders it, as a key to compare. */
-uint64_t tls_name_key(const char *dn);
-
-/* A trust store from ca.pem and optional crl.pem (crl NULL when absent), and
- * ca.pem's anchors.
- * A CRL problem that `crl = required` turns into a refusal of every client is
- * not an error here: it is written to crl_problem (the caller shows it). */
-int tls_store_create(WOLFSSL_X509_STORE **out, struct tls_anchors *anchors, const char *ca,
-                     size_t ca_len, const char *crl, size_t crl_len, const struct gh_policy *policy,
-                     char *crl_problem, size_t crl_problem_cap, struct gh_error *err);
-void tls_store_free(WOLFSSL_X509_STORE *store);
-
-/* Re-check an open connection after a reload (cfg is the new generation):
- * the CA certificates it sent at its handshake and its own certificate (der)
- * against the new store, the new policy and max_depth from the new ca.pem.
- * 0 when it passes, else GH_E_INVALID with cn->reason ("expired", "revoked",
- * "untrusted", "policy", ...) and cn->detail set. */
+/* The path from the client's own certificate (cn->id) through the CA
+ * certificates it sent to ca.pem (cn->anchors): a client that sent too few
+ * or too many is refused on cn (chain-incomplete, chain-too-deep). */
 struct gh_conn;
-struct gh_config;
-int tls_recheck(struct gh_conn *cn, const struct gh_config *cfg, const uint8_t *der, size_t len);
+void tls_chain_check(struct gh_conn *cn);
 
 /* The gatehouse.ini [trust] policy on a decoded certificate (key sizes, SHA-1,
  * X.509 v3, clientAuth in the EKU when there is one). 0 when it passes. */

@@ -1,0 +1,50 @@
+/* trust.h: a configuration generation's trust: ca.pem and crl.pem in a
+ * wolfSSL store, the subjects of ca.pem (where a client's path ends), and the
+ * re-check of open connections against a new generation after a reload.
+ *
+ * tls.c binds each handshake to a generation's store and judges the chain
+ * with it; this file builds and frees those stores and holds what the
+ * handshake copies of them (struct trust_anchors). */
+#ifndef GH_TRUST_H
+#define GH_TRUST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <wolfssl/wolfcrypt/settings.h>
+#include <wolfssl/ssl.h>
+
+#include "budget.h"
+#include "gh_error.h"
+#include "settings.h"
+
+/* The certificates of ca.pem, by subject: where a client's chain ends
+ * (tls.c tls_chain_check). */
+struct trust_anchors {
+    int n;
+    uint64_t subject[GH_MAX_TRUST_ANCHORS];   /* trust_name_key() of each subject */
+};
+
+/* A subject or issuer, as certinfo renders it, as a key to compare. */
+uint64_t trust_name_key(const char *dn);
+
+/* A trust store from ca.pem and optional crl.pem (crl NULL when absent), and
+ * ca.pem's anchors.
+ * A CRL problem that `crl = required` turns into a refusal of every client is
+ * not an error here: it is written to crl_problem (the caller shows it). */
+int trust_store_create(WOLFSSL_X509_STORE **out, struct trust_anchors *anchors, const char *ca,
+                       size_t ca_len, const char *crl, size_t crl_len,
+                       const struct gh_policy *policy, char *crl_problem,
+                       size_t crl_problem_cap, struct gh_error *err);
+void trust_store_free(WOLFSSL_X509_STORE *store);
+
+/* Re-check an open connection after a reload (cfg is the new generation):
+ * the CA certificates it sent at its handshake and its own certificate (der)
+ * against the new store, the new policy and max_depth from the new ca.pem.
+ * 0 when it passes, else GH_E_INVALID with cn->reason ("expired", "revoked",
+ * "untrusted", "policy", ...) and cn->detail set. */
+struct gh_conn;
+struct gh_config;
+int trust_recheck(struct gh_conn *cn, const struct gh_config *cfg, const uint8_t *der, size_t len);
+
+#endif
