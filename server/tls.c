@@ -15,6 +15,7 @@
 #include <civetweb.h>
 
 #include "audit.h"
+#include "clock.h"
 #include "config.h"
 #include "conn.h"
 #include "log.h"
@@ -278,6 +279,8 @@ static int on_verify(int preverify, WOLFSSL_X509_STORE_CTX *st)
 
     if (!cn)
         return 0;   /* not a connection we set up: refuse */
+    if (clock_take_unknown())
+        cn->clock_unknown = 1;   /* a start date after the clock floor passed unjudged */
     /* A certificate above the client's own that is not a CA (a client that
      * sends its own twice) can sign nothing on the path and is never cached
      * as a signer: it neither fails nor passes the chain. */
@@ -417,6 +420,7 @@ static int on_client_hello(WOLFSSL *ssl, void *arg)
         mode |= WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT;
     wolfSSL_set_verify(ssl, mode, on_verify);
     cn->hs_state = GH_HS_STARTED;
+    (void)clock_take_unknown();   /* from this handshake's own certificates only */
     return 1;
 }
 
@@ -659,8 +663,10 @@ int tls_store_create(WOLFSSL_X509_STORE **out, struct tls_anchors *anchors, cons
         wolfSSL_X509_STORE_free(st);
         return gh_error_set(err, GH_E_INVALID, "ca.pem: holds no PEM certificate");
     }
-    rc = wolfSSL_CertManagerLoadCABuffer(st->cm, (const unsigned char *)ca, (long)ca_len,
-                                         WOLFSSL_FILETYPE_PEM);
+    /* whatever the clock says (clock.h): a CA's dates are not a reason to
+     * stop serving, and wolfSSL judges the clients' own */
+    rc = wolfSSL_CertManagerLoadCABuffer_ex(st->cm, (const unsigned char *)ca, (long)ca_len,
+                                            WOLFSSL_FILETYPE_PEM, 0, WOLFSSL_LOAD_FLAG_DATE_ERR_OKAY);
     if (rc != WOLFSSL_SUCCESS) {
         err_text(rc, why, sizeof why);
         wolfSSL_X509_STORE_free(st);
@@ -755,6 +761,8 @@ int tls_recheck(struct gh_conn *cn, const struct gh_config *cfg, const uint8_t *
         return GH_E_INVALID;
     if (reverify_one(cn, cm, der, len, "certificate") != 0)
         return GH_E_INVALID;
+    if (clock_take_unknown())
+        cn->clock_unknown = 1;
     if (tls_policy_check(&cn->id, &cn->policy, 1, cn->detail, sizeof cn->detail) != 0) {
         snprintf(cn->reason, sizeof cn->reason, "policy");
         return GH_E_INVALID;
