@@ -15,7 +15,7 @@
 #error "GH_BUILD_TIME (Unix seconds) comes from server/CMakeLists.txt"
 #endif
 
-static void iso(int64_t t, char *buf, size_t cap)
+void clock_text(int64_t t, char *buf, size_t cap)
 {
     struct tm tm;
     time_t tt = (time_t)t;
@@ -66,8 +66,8 @@ void clock_open(struct gh_clock *c, struct gh_flash *flash)
     config_set_uncounted(c->uncounted);
 
     int64_t now = (int64_t)time(NULL);
-    iso(now, a, sizeof a);
-    iso(c->floor, b, sizeof b);
+    clock_text(now, a, sizeof a);
+    clock_text(c->floor, b, sizeof b);
     if (now < c->floor)
         gh_log(GH_LOG_WARN, "clock: the system clock (%s) is behind the floor (%s, %s): the time "
                "is unknown but at least the floor; certificates are judged against it", a, b,
@@ -126,6 +126,17 @@ void clock_state(struct clock_state *s)
     s->floor = (int64_t)gh_wolfssl_clock_floor();
     s->from_floor = s->system < s->floor;
     s->now = s->from_floor ? s->floor : s->system;
+}
+
+int clock_judge(int64_t not_before, int64_t not_after)
+{
+    struct clock_state s;
+    clock_state(&s);
+    if (not_after < s.now)
+        return CLOCK_EXPIRED;
+    if (not_before > s.now)
+        return s.from_floor ? CLOCK_UNJUDGED : CLOCK_NOT_YET;
+    return CLOCK_VALID;
 }
 
 int clock_take_unknown(void)

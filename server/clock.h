@@ -20,6 +20,7 @@
 #ifndef GH_CLOCK_H
 #define GH_CLOCK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "flash.h"
@@ -55,6 +56,18 @@ struct clock_state {
     int64_t floor;
 };
 void clock_state(struct clock_state *s);
+
+/* A validity period against now. */
+enum clock_verdict {
+    CLOCK_VALID,
+    CLOCK_UNJUDGED,       /* starts after the floor, the clock below it */
+    CLOCK_EXPIRED,        /* ended before now (before the floor, when unknown) */
+    CLOCK_NOT_YET,        /* starts after a trusted now */
+};
+int clock_judge(int64_t not_before, int64_t not_after);
+
+/* "2026-12-04T10:00:00Z" */
+void clock_text(int64_t t, char *buf, size_t cap);
 
 /* 1 when a certificate the calling thread had wolfSSL check since the last
  * call started after the floor while the clock was unknown (accepted

@@ -293,6 +293,7 @@ int serve_main(int argc, char **argv)
         }
     }
     mg_set_request_handler(mg, "/", routes_handle, NULL);
+    clock_tick(&clk);   /* a floor an hour behind a trusted clock is saved now */
     {
         const struct gh_config *cfg = config_acquire();
         gh_log(GH_LOG_INFO, "serving https on %s (flash %s, generation %u): %u mappings%s, CRL %s%s%s",
@@ -302,7 +303,6 @@ int serve_main(int argc, char **argv)
         config_release(cfg);
     }
 
-    clock_tick(&clk);
     for (;;) {
         struct timespec tick = {GH_CLOCK_TICK_S, 0};
         int sig = sigtimedwait(&sigs, NULL, &tick);

@@ -205,6 +205,35 @@ static int is_anchor(const struct gh_conn *cn, uint64_t name)
     return 0;
 }
 
+/* wolfSSL judges the dates of the certificates a client sends, not those of
+ * the trust anchor its chain ends on: a certificate of ca.pem outside its
+ * validity is judged here (clock.h's now). One of several with the name
+ * that is valid will do. */
+static void anchor_dates(struct gh_conn *cn, uint64_t name)
+{
+    int verdict = CLOCK_EXPIRED;
+    int64_t na = 0, nb = 0;
+    for (int i = 0; i < cn->anchors.n && verdict != CLOCK_VALID; i++) {
+        if (cn->anchors.subject[i] != name)
+            continue;
+        int v = clock_judge(cn->anchors.not_before[i], cn->anchors.not_after[i]);
+        if (v == CLOCK_VALID || v == CLOCK_UNJUDGED || verdict == CLOCK_EXPIRED) {
+            verdict = v;
+            nb = cn->anchors.not_before[i];
+            na = cn->anchors.not_after[i];
+        }
+    }
+    if (verdict == CLOCK_UNJUDGED)
+        cn->clock_unknown = 1;
+    if (verdict == CLOCK_EXPIRED || verdict == CLOCK_NOT_YET) {
+        char when[32], detail[sizeof cn->detail];
+        clock_text(verdict == CLOCK_EXPIRED ? na : nb, when, sizeof when);
+        snprintf(detail, sizeof detail, "the certificate of ca.pem its chain ends on %s %s",
+                 verdict == CLOCK_EXPIRED ? "expired on" : "is valid only from", when);
+        reject(cn, verdict == CLOCK_EXPIRED ? "expired" : "not-yet-valid", detail);
+    }
+}
+
 static void reject_too_deep(struct gh_conn *cn)
 {
     char detail[sizeof cn->detail];
@@ -246,6 +275,7 @@ static void chain_check(struct gh_conn *cn)
             return;
         }
     }
+    anchor_dates(cn, at);
 }
 
 /* A verified client: decide its mapping now (the router keeps the decision
@@ -644,6 +674,11 @@ static int load_anchors(struct tls_anchors *a, const char *ca, size_t len, struc
                                 "larger than %d bytes", a->n + 1, GH_CERT_DER_MAX);
         if (certinfo_from_der(der, (size_t)n, &id, &e) != 0)
             return gh_error_set(err, GH_E_INVALID, "ca.pem: certificate %d: %s", a->n + 1, e.msg);
+        if (clock_judge(id.not_before, id.not_after) == CLOCK_EXPIRED)
+            gh_log(GH_LOG_WARN, "ca.pem: certificate %d (%s) has expired: the clients below it are "
+                   "refused", a->n + 1, id.subject);
+        a->not_before[a->n] = id.not_before;
+        a->not_after[a->n] = id.not_after;
         a->subject[a->n++] = tls_name_key(id.subject);
     }
     return 0;
