@@ -41,8 +41,10 @@ static time_t now_cb(time_t *t)
 
 void gh_wolfssl_clock_set_floor(long long floor)
 {
+    static atomic_int hooked;
     atomic_store(&floor_, floor);
-    wc_SetTimeCb(now_cb);
+    if (!atomic_exchange(&hooked, 1))
+        wc_SetTimeCb(now_cb);   /* once: wolfSSL reads the pointer without a lock */
 }
 
 long long gh_wolfssl_clock_floor(void)
