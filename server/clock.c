@@ -85,6 +85,7 @@ static void save(struct gh_clock *c)
     gh_error_clear(&err);
     if (config_commit_aside(&f, 1, c->uncounted + 1, &err) != 0) {
         gh_log(GH_LOG_WARN, "%s: the floor cannot be saved: %s", CLOCK_FILE, err.msg);
+        c->tried = c->floor;
         return;
     }
     c->saved = c->floor;
@@ -109,7 +110,8 @@ static int64_t saved_or_build(const struct gh_clock *c)
 void clock_tick(struct gh_clock *c)
 {
     raise_floor(c);
-    if (c->floor - saved_or_build(c) >= GH_CLOCK_SAVE_INTERVAL_S)
+    int64_t last = saved_or_build(c) > c->tried ? saved_or_build(c) : c->tried;
+    if (c->floor - last >= GH_CLOCK_SAVE_INTERVAL_S)
         save(c);
 }
 

@@ -31,6 +31,8 @@ struct gh_clock {
     int64_t build_time;   /* the firmware's */
     int64_t saved;        /* the floor clock.floor holds (0: none) */
     int64_t floor;        /* in force: max(build time, saved, trusted time seen) */
+    int64_t tried;        /* the floor of the last save that failed: the next try is an */
+                          /* hour later, not every tick */
     uint32_t uncounted;   /* commits of clock.floor so far */
 };
 
