@@ -118,6 +118,24 @@ expect "... and the server serves" "$(status)" 200
 gh_stop
 expect "... and still writes nothing" "$(floor_file)" none
 
+# ---- while running, the floor is saved hourly ----
+# The server's clock 120 times as fast: its once-a-minute look at the clock
+# comes two hours on.
+printf '%s 5\n' "$(($(date +%s) + 10 * 86400))" >"$flash/clock.floor"
+before=$(floor_file)
+at "+10d x120"
+gh_start "$flash" || exit 1
+for _ in $(seq 1 $((90 * SLOW))); do
+    [ "$(floor_file)" != "$before" ] && break
+    sleep 1
+done
+now_saved=$(floor_file)
+expect_match "a running server saves the floor when it is an hour ahead" "$now_saved" '^[0-9]+ 6$'
+expect "... as the trusted time then (two hours on)" \
+    "$(d=$((${now_saved% *} - ${before% *})); [ "$d" -ge 3600 ] && [ "$d" -le $((4 * 3600 * SLOW)) ] && echo yes)" yes
+gh_stop
+rm "$flash/clock.floor"
+
 # ---- the same on a raw partition: the floor survives there too ----
 part=$T/flash.img
 slot=$(grep -Eo 'GH_FLASH_RAW_SLOT_SIZE +\(([0-9]+) \* 1024\)' "$SRC/server/budget.h" | grep -Eo '[0-9]+ \*' | grep -Eo '[0-9]+')
