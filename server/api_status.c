@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "board.h"
+#include "clock.h"
 #include "json.h"
 #include "pool.h"
 #include "routes.h"
@@ -49,6 +50,20 @@ static void memory(struct json *j)
     json_obj_close(j);
 }
 
+/* Which clock certificates are judged against (clock.h): the system's, or
+ * the floor while the system clock reads earlier. */
+static void clock_obj(struct json *j)
+{
+    struct clock_state c;
+    clock_state(&c);
+    json_obj_open(j, "clock");
+    json_str(j, "source", c.from_floor ? "floor" : "system");
+    json_int(j, "now", (long long)c.now);
+    json_int(j, "system", (long long)c.system);
+    json_int(j, "floor", (long long)c.floor);
+    json_obj_close(j);
+}
+
 int api_status(struct gh_request *rq)
 {
     struct board_facts f;
@@ -68,6 +83,7 @@ int api_status(struct gh_request *rq)
     json_str(&j, "firmware_version", f.firmware_version);
     json_str(&j, "os", f.os[0] ? f.os : NULL);
     json_int(&j, "time", (long long)time(NULL));
+    clock_obj(&j);
     json_int(&j, "uptime_s", (long long)f.uptime_s);
     json_int(&j, "mem_total_kb", (long long)f.mem_total_kb);
     json_int(&j, "mem_available_kb", (long long)f.mem_available_kb);

@@ -72,6 +72,13 @@
 #define GH_CHAIN_KEEP_BYTES      8192  /* DER of the CA certificates a client sent, kept per
                                           connection to re-check it after a reload */
 
+/* ---- clock (clock.h) ---- */
+#ifndef GH_CLOCK_SAVE_INTERVAL_S
+#define GH_CLOCK_SAVE_INTERVAL_S 3600  /* the floor in flash is rewritten at most this often */
+#endif                                 /* (and at shutdown) */
+#define GH_CLOCK_TICK_S          60    /* how often the serve loop looks at the clock */
+#define GH_CLOCK_FILE_MAX        128   /* bytes of clock.floor */
+
 /* ---- board (platform/board.h: GET /api/status) ---- */
 #define GH_BOARD_MAX_IFACES      8     /* network interfaces listed; more are counted, not listed */
 #define GH_BOARD_MAX_ADDRS       6     /* addresses listed per interface */

@@ -13,6 +13,9 @@ static int active_ = -1;
 static uint32_t generation_;
 static struct gh_flash *flash_;
 static struct gh_flash *defaults_;
+/* Commits that were not configuration (the clock floor, clock.c): the
+ * generation the API shows counts uploads, so they are taken off. */
+static uint32_t uncounted_;
 
 /* lock_ guards active_ and refs_; reload_lock_ serialises whole reloads and
  * flash commits, and with them the scratch buffers below. */
@@ -23,6 +26,12 @@ static char ca_buf_[GH_TRUST_MAX_BYTES];
 static char crl_buf_[GH_TRUST_MAX_BYTES];
 static char ini_buf_[GH_SETTINGS_MAX_BYTES + 1];
 static struct gh_error table_errs_[1];
+
+static uint32_t shown_generation(void)
+{
+    uint32_t g = flash_generation(flash_);
+    return g >= uncounted_ ? g - uncounted_ : g;
+}
 
 int config_read_file(const char *name, void *buf, size_t cap, size_t *len, struct gh_error *err)
 {
@@ -112,7 +121,7 @@ static int build(struct gh_config *c, struct gh_error *err)
     if (rc)
         return rc;
     c->crl_loaded = found;
-    c->flash_generation = flash_generation(flash_);
+    c->flash_generation = shown_generation();
     if (c->crl_problem[0])
         gh_log(GH_LOG_WARN, "%s: every client is refused until a current crl.pem is installed",
                c->crl_problem);
@@ -177,11 +186,29 @@ int config_commit(const struct flash_file *files, int n, uint32_t *flash_gen, st
     int rc = flash_commit(flash_, files, n, err);
     if (rc == 0) {
         if (flash_gen)
-            *flash_gen = flash_generation(flash_);
+            *flash_gen = shown_generation();
         rc = reload_locked(err);
         if (rc)
             gh_log(GH_LOG_ERR, "committed to flash, but the reload failed: %s", err->msg);
     }
+    pthread_mutex_unlock(&reload_lock_);
+    return rc;
+}
+
+void config_set_uncounted(uint32_t n)
+{
+    pthread_mutex_lock(&reload_lock_);
+    uncounted_ = n;
+    pthread_mutex_unlock(&reload_lock_);
+}
+
+int config_commit_aside(const struct flash_file *files, int n, uint32_t uncounted,
+                        struct gh_error *err)
+{
+    pthread_mutex_lock(&reload_lock_);
+    int rc = flash_commit(flash_, files, n, err);
+    if (rc == 0)
+        uncounted_ = uncounted;
     pthread_mutex_unlock(&reload_lock_);
     return rc;
 }

@@ -49,6 +49,15 @@ int config_reload(struct gh_error *err);
 int config_commit(const struct flash_file *files, int n, uint32_t *flash_gen,
                   struct gh_error *err);
 
+/* A commit that is not configuration (the clock floor): no reload, and not
+ * counted in the generation the API shows. uncounted is how many such
+ * commits the flash has had with this one (the caller keeps that count in
+ * the commit itself); config_set_uncounted() gives it at start, before
+ * config_init(). */
+int config_commit_aside(const struct flash_file *files, int n, uint32_t uncounted,
+                        struct gh_error *err);
+void config_set_uncounted(uint32_t n);
+
 const struct gh_config *config_acquire(void);
 void config_release(const struct gh_config *cfg);
 

@@ -48,6 +48,7 @@ void conn_reset(struct gh_conn *c)
     c->handshake_done = 0;
     c->peer[0] = '\0';
     c->crl_problem_active = 0;
+    c->clock_unknown = 0;
     c->leaf_der_len = 0;
     memset(&c->decision, 0, sizeof c->decision);
     /* id is overwritten whole by the next handshake; has_cert guards it */

@@ -47,6 +47,7 @@ struct gh_conn {
     uint8_t chain_der[GH_CHAIN_KEEP_BYTES];          /* not kept, did not fit) */
     size_t leaf_der_len;            /* the client's own certificate, as sent, for */
     uint8_t leaf_der[GH_CERT_DER_MAX];  /* re-checks after a reload (0: none) */
+    int clock_unknown;              /* a start date after the clock floor passed unjudged */
     int crl_problem_active;         /* `crl = required` and no usable CRL: refuse */
     char crl_problem[160];
     char out[GH_RESPONSE_MAX];      /* this worker's answer buffer */

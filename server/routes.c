@@ -170,6 +170,9 @@ int routes_handle(struct mg_connection *mc, void *unused)
     config_release(rq.cfg);
 
     ar.status = status;
+    if (rq.cn->clock_unknown && !ar.detail[0])
+        snprintf(ar.detail, sizeof ar.detail, "clock-unknown: a certificate of its chain starts "
+                 "after the clock floor and the system clock is below it: not judged");
     /* The UI's own files are not worth a record each once the page that
      * loads them was allowed; anything refused, and every API call, is. */
     if (!rq.audited &&

@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <civetweb.h>
 
 #include "budget.h"
+#include "clock.h"
 #include "config.h"
 #include "conn.h"
 #include "flash.h"
@@ -185,6 +187,7 @@ int serve_main(int argc, char **argv)
     struct serve_args a;
     struct gh_error err;
     static struct gh_flash flash, defaults;
+    struct gh_clock clk;
     struct gh_keystore ks;
     char ports[GH_MAX_LISTEN * 64];
     int rc = parse_args(argc, argv, &a);
@@ -210,6 +213,7 @@ int serve_main(int argc, char **argv)
         return fail(&err);
     if (tls_global_init(&err))
         return fail(&err);
+    clock_open(&clk, &flash);   /* the floor for "now", before any certificate loads */
     if (config_init(&flash, a.defaults_dir ? &defaults : NULL, &err))
         return fail(&err);
 
@@ -289,6 +293,7 @@ int serve_main(int argc, char **argv)
         }
     }
     mg_set_request_handler(mg, "/", routes_handle, NULL);
+    clock_tick(&clk);   /* a floor an hour behind a trusted clock is saved now */
     {
         const struct gh_config *cfg = config_acquire();
         gh_log(GH_LOG_INFO, "serving https on %s (flash %s, generation %u): %u mappings%s, CRL %s%s%s",
@@ -299,9 +304,13 @@ int serve_main(int argc, char **argv)
     }
 
     for (;;) {
-        int sig = 0;
-        if (sigwait(&sigs, &sig) != 0)
+        struct timespec tick = {GH_CLOCK_TICK_S, 0};
+        int sig = sigtimedwait(&sigs, NULL, &tick);
+        if (sig < 0) {
+            if (errno == EAGAIN)
+                clock_tick(&clk);
             continue;
+        }
         if (sig == SIGHUP) {
             struct gh_error rerr;
             if (config_reload(&rerr) != 0) {
@@ -315,6 +324,7 @@ int serve_main(int argc, char **argv)
         break;
     }
     mg_stop(mg);
+    clock_close(&clk);
     keystore_close(&ks);
     tls_ctx_free(ctx_);
     config_shutdown();

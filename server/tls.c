@@ -15,6 +15,7 @@
 #include <civetweb.h>
 
 #include "audit.h"
+#include "clock.h"
 #include "config.h"
 #include "conn.h"
 #include "log.h"
@@ -202,6 +203,35 @@ static int is_anchor(const struct gh_conn *cn, uint64_t name)
     return 0;
 }
 
+/* wolfSSL judges the dates of the certificates a client sends, not those of
+ * the trust anchor its chain ends on: a certificate of ca.pem outside its
+ * validity is judged here (clock.h's now). One of several with the name
+ * that is valid will do. */
+static void anchor_dates(struct gh_conn *cn, uint64_t name)
+{
+    int verdict = CLOCK_EXPIRED;
+    int64_t na = 0, nb = 0;
+    for (int i = 0; i < cn->anchors.n && verdict != CLOCK_VALID; i++) {
+        if (cn->anchors.subject[i] != name)
+            continue;
+        int v = clock_judge(cn->anchors.not_before[i], cn->anchors.not_after[i]);
+        if (v == CLOCK_VALID || v == CLOCK_UNJUDGED || verdict == CLOCK_EXPIRED) {
+            verdict = v;
+            nb = cn->anchors.not_before[i];
+            na = cn->anchors.not_after[i];
+        }
+    }
+    if (verdict == CLOCK_UNJUDGED)
+        cn->clock_unknown = 1;
+    if (verdict == CLOCK_EXPIRED || verdict == CLOCK_NOT_YET) {
+        char when[32], detail[sizeof cn->detail];
+        clock_text(verdict == CLOCK_EXPIRED ? na : nb, when, sizeof when);
+        snprintf(detail, sizeof detail, "the certificate of ca.pem its chain ends on %s %s",
+                 verdict == CLOCK_EXPIRED ? "expired on" : "is valid only from", when);
+        reject(cn, verdict == CLOCK_EXPIRED ? "expired" : "not-yet-valid", detail);
+    }
+}
+
 static void reject_too_deep(struct gh_conn *cn)
 {
     char detail[sizeof cn->detail];
@@ -243,6 +273,7 @@ void tls_chain_check(struct gh_conn *cn)
             return;
         }
     }
+    anchor_dates(cn, at);
 }
 
 /* A verified client: decide its mapping now (the router keeps the decision
@@ -276,6 +307,8 @@ static int on_verify(int preverify, WOLFSSL_X509_STORE_CTX *st)
 
     if (!cn)
         return 0;   /* not a connection we set up: refuse */
+    if (clock_take_unknown())
+        cn->clock_unknown = 1;   /* a start date after the clock floor passed unjudged */
     /* A certificate above the client's own that is not a CA (a client that
      * sends its own twice) can sign nothing on the path and is never cached
      * as a signer: it neither fails nor passes the chain. */
@@ -415,6 +448,7 @@ static int on_client_hello(WOLFSSL *ssl, void *arg)
         mode |= WOLFSSL_VERIFY_FAIL_IF_NO_PEER_CERT;
     wolfSSL_set_verify(ssl, mode, on_verify);
     cn->hs_state = GH_HS_STARTED;
+    (void)clock_take_unknown();   /* from this handshake's own certificates only */
     return 1;
 }
 

@@ -7,6 +7,7 @@
 #include <wolfssl/wolfcrypt/error-crypt.h>
 #include <wolfssl/error-ssl.h>
 
+#include "clock.h"
 #include "config.h"
 #include "conn.h"
 #include "log.h"
@@ -94,6 +95,11 @@ static int load_anchors(struct trust_anchors *a, const char *ca, size_t len, str
                                 "larger than %d bytes", a->n + 1, GH_CERT_DER_MAX);
         if (certinfo_from_der(der, (size_t)n, &id, &e) != 0)
             return gh_error_set(err, GH_E_INVALID, "ca.pem: certificate %d: %s", a->n + 1, e.msg);
+        if (clock_judge(id.not_before, id.not_after) == CLOCK_EXPIRED)
+            gh_log(GH_LOG_WARN, "ca.pem: certificate %d (%s) has expired: the clients below it are "
+                   "refused", a->n + 1, id.subject);
+        a->not_before[a->n] = id.not_before;
+        a->not_after[a->n] = id.not_after;
         a->subject[a->n++] = trust_name_key(id.subject);
     }
     return 0;
@@ -113,8 +119,10 @@ int trust_store_create(WOLFSSL_X509_STORE **out, struct trust_anchors *anchors, 
         wolfSSL_X509_STORE_free(st);
         return gh_error_set(err, GH_E_INVALID, "ca.pem: holds no PEM certificate");
     }
-    rc = wolfSSL_CertManagerLoadCABuffer(st->cm, (const unsigned char *)ca, (long)ca_len,
-                                         WOLFSSL_FILETYPE_PEM);
+    /* whatever the clock says (clock.h): a CA's dates are not a reason to
+     * stop serving, and wolfSSL judges the clients' own */
+    rc = wolfSSL_CertManagerLoadCABuffer_ex(st->cm, (const unsigned char *)ca, (long)ca_len,
+                                            WOLFSSL_FILETYPE_PEM, 0, WOLFSSL_LOAD_FLAG_DATE_ERR_OKAY);
     if (rc != WOLFSSL_SUCCESS) {
         tls_err_text(rc, why, sizeof why);
         wolfSSL_X509_STORE_free(st);
@@ -210,6 +218,8 @@ int trust_recheck(struct gh_conn *cn, const struct gh_config *cfg, const uint8_t
         return GH_E_INVALID;
     if (reverify_one(cn, cm, der, len, "certificate") != 0)
         return GH_E_INVALID;
+    if (clock_take_unknown())
+        cn->clock_unknown = 1;
     if (tls_policy_check(&cn->id, &cn->policy, 1, cn->detail, sizeof cn->detail) != 0) {
         snprintf(cn->reason, sizeof cn->reason, "policy");
         return GH_E_INVALID;

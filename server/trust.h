@@ -23,6 +23,8 @@
 struct trust_anchors {
     int n;
     uint64_t subject[GH_MAX_TRUST_ANCHORS];   /* trust_name_key() of each subject */
+    int64_t not_before[GH_MAX_TRUST_ANCHORS]; /* ... and its validity: ca.pem loads */
+    int64_t not_after[GH_MAX_TRUST_ANCHORS];  /* whatever the clock, chain_check judges */
 };
 
 /* A subject or issuer, as certinfo renders it, as a key to compare. */

@@ -82,6 +82,8 @@ endif()
 
 # the random source wolfSSL is built with (user_settings.h)
 list(APPEND GH_WOLFSSL_SOURCES "${CMAKE_SOURCE_DIR}/toolchain/wolfssl_random.c")
+# ... and the "now" of its date checks (user_settings.h)
+list(APPEND GH_WOLFSSL_SOURCES "${CMAKE_SOURCE_DIR}/toolchain/wolfssl_clock.c")
 add_library(gh_wolfssl STATIC ${GH_WOLFSSL_SOURCES})
 # wolfSSL keeps the client certificate decoded, as OpenSSL-style objects, for
 # as long as a connection stays open (~12 KB of the TLS pool per idle

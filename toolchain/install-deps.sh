@@ -9,7 +9,7 @@ set -eu
 
 build_pkgs="gcc libc6-dev make cmake ninja-build patch xz-utils ca-certificates curl openssl"
 test_pkgs="$build_pkgs jq libcmocka-dev clang libclang-rt-14-dev
-  softhsm2 opensc
+  softhsm2 opensc faketime
   chromium nodejs npm
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
   qemu-user qemu-system-arm e2fsprogs cpio

@@ -180,5 +180,13 @@
 int gh_random_block(unsigned char *out, unsigned int sz);
 #endif
 #define WOLFSSL_GETRANDOM
+/* Certificate and CRL dates judged against a floor for "now" while the
+ * system clock is behind it (toolchain/wolfssl_clock.c, server/clock.c);
+ * wolfSSL's own check (wc_ValidateDate) does the comparing. */
+#define USE_WOLF_VALIDDATE
+#define XVALIDATE_DATE(d, f, t) gh_validate_date((d), (f), (t))
+#ifndef __ASSEMBLER__
+int gh_validate_date(const unsigned char *date, unsigned char format, int type);
+#endif
 
 #endif

@@ -82,6 +82,15 @@
     return new Date(epoch * 1000).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
   }
 
+  // which clock certificates are judged against (the system's, or the floor while it reads earlier)
+  function clockLine(c) {
+    if (!c) return null;
+    const text = c.source === 'floor'
+      ? 'Clock unknown: the system clock reads ' + date(c.system) + ', earlier than the floor; certificates are judged against ' + date(c.floor) + '.'
+      : 'Clock: the system clock, ' + date(c.now) + '.';
+    return h('p', { class: 'muted small', id: 'clock' }, text);
+  }
+
   // ---- header and navigation ----
 
   function showWho() {
@@ -127,7 +136,7 @@
     const load = (x) => Number(x).toFixed(2);
     v.append(h('div', { class: 'grid' },
       card('Device', dl([['Model', s.model], ['Serial number', s.serial], ['Firmware', 'Gatehouse ' + s.firmware_version], ['System', s.os]])),
-      card('Uptime', h('p', { class: 'big', id: 'uptime' }, duration(s.uptime_s)), h('p', { class: 'muted small' }, 'Up since ' + date(s.time - s.uptime_s))),
+      card('Uptime', h('p', { class: 'big', id: 'uptime' }, duration(s.uptime_s)), h('p', { class: 'muted small' }, 'Up since ' + date(s.time - s.uptime_s)), clockLine(s.clock)),
       card('Memory',
         h('p', { class: 'big' }, pct + ' % in use'),
         h('meter', { min: 0, max: total, value: used, high: Math.round(total * 0.9), 'aria-label': 'Memory in use' }),

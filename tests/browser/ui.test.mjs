@@ -99,6 +99,7 @@ test('admin sees the status of the device and every page in the navigation', asy
   assert.match(await text(page, '#who'), /Alice Admin\s+admin/);
   assert.match(await text(page, 'main'), /Gatehouse Demo Gateway GW-100 \(fake\)/);
   assert.equal(await text(page, '#uptime'), '1 d 2 h 3 min');
+  assert.match(await text(page, '#clock'), /^Clock: the system clock, \d{4}-\d\d-\d\d \d\d:\d\d UTC\.$/);
   assert.match(await text(page, 'main'), /34 % in use/);   // 262144 kB, 174080 available
   assert.match(await text(page, 'main'), /1 min 0\.15 · 5 min 0\.10 · 15 min 0\.05/);
   const eth0 = page.locator('tr', { hasText: 'eth0' });
