@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <civetweb.h>
 
@@ -180,6 +182,22 @@ static int fail(struct gh_error *err)
 
 static char server_pem_[GH_TRUST_MAX_BYTES];
 
+/* mg_stop() waits for every worker; one that does not come back (a client
+ * that keeps a request open, a handler stuck on a failing medium) must not
+ * keep the server alive after SIGTERM. A commit in progress is let finish
+ * first: the flash survives a cut anyway, but there is no need for one. */
+static void *shutdown_watchdog(void *unused)
+{
+    struct timespec grace = {GH_SHUTDOWN_GRACE_MS / 1000, (GH_SHUTDOWN_GRACE_MS % 1000) * 1000000L};
+    (void)unused;
+    nanosleep(&grace, NULL);
+    gh_log(GH_LOG_WARN, "requests still in flight after %d ms: exiting without them",
+           GH_SHUTDOWN_GRACE_MS);
+    config_quiesce(500);
+    _exit(0);
+    return NULL;
+}
+
 int serve_main(int argc, char **argv)
 {
     struct serve_args a;
@@ -298,22 +316,43 @@ int serve_main(int argc, char **argv)
         config_release(cfg);
     }
 
+    int reload_pending = 0;
     for (;;) {
         int sig = 0;
-        if (sigwait(&sigs, &sig) != 0)
+        if (reload_pending) {
+            /* a reload that met a change in progress: try again shortly,
+             * still answering SIGTERM at once */
+            struct timespec retry = {0, 200 * 1000000L};
+            sig = sigtimedwait(&sigs, NULL, &retry);
+            if (sig < 0)
+                sig = SIGHUP;
+        } else if (sigwait(&sigs, &sig) != 0) {
             continue;
+        }
         if (sig == SIGHUP) {
             struct gh_error rerr;
-            if (config_reload(&rerr) != 0) {
+            int rrc = config_reload(0, &rerr);
+            if (rrc == GH_E_BUSY) {
+                if (!reload_pending)
+                    gh_log(GH_LOG_INFO, "reload postponed: %s", rerr.msg);
+                reload_pending = 1;
+                continue;
+            }
+            reload_pending = 0;
+            if (rrc != 0) {
                 char line[400];
                 gh_error_format(&rerr, line, sizeof line);
                 gh_log(GH_LOG_ERR, "reload refused, the active configuration stays: %s", line);
             }
             continue;
         }
-        gh_log(GH_LOG_INFO, "signal %d: finishing requests in flight, then exiting", sig);
+        gh_log(GH_LOG_INFO, "signal %d: finishing requests in flight (at most %d ms), then exiting",
+               sig, GH_SHUTDOWN_GRACE_MS);
         break;
     }
+    pthread_t watchdog;
+    if (pthread_create(&watchdog, NULL, shutdown_watchdog, NULL) == 0)
+        pthread_detach(watchdog);
     mg_stop(mg);
     keystore_close(&ks);
     tls_ctx_free(ctx_);
