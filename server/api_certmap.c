@@ -125,12 +125,15 @@ int api_certmap_put(struct gh_request *rq)
     }
     case 503:
         return busy(rq, gen, 503, o.err.msg);
-    case 500:
+    case 500: {
+        char line[400];
+        gh_error_format(&o.err, line, sizeof line);   /* names the file */
         snprintf(msg, sizeof msg, "The table is valid, but it could not be committed (nothing "
-                 "changed): %s", o.err.msg);
+                 "changed): %s", line);
         routes_audit_provision(rq, "certmap", 500, gen, msg);
         gh_log(GH_LOG_ERR, "provisioning: %s", msg);
         return http_error(rq->mc, 500, 1, NULL, msg, NULL, 0);
+    }
     default:
         break;
     }

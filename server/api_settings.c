@@ -119,7 +119,7 @@ static int busy(struct gh_request *rq, uint32_t gen, int status, const char *msg
 int api_settings_put(struct gh_request *rq)
 {
     struct outcome o;
-    char msg[600];
+    char msg[600], line[400];
     uint32_t gen = routes_drop_config(rq);
     char *body = rq->cn->out;
     long n = http_read_body(rq->mc, body, GH_DEVSET_BODY_MAX);
@@ -161,8 +161,9 @@ int api_settings_put(struct gh_request *rq)
             routes_audit_provision(rq, "settings", 500, gen, o.err.msg);
             return http_error(rq->mc, 500, 1, NULL, o.err.msg, NULL, 0);
         }
+        gh_error_format(&o.err, line, sizeof line);   /* names the file */
         snprintf(msg, sizeof msg, "The settings are valid, but they could not be committed "
-                 "(nothing changed): %s", o.err.msg);
+                 "(nothing changed): %s", line);
         routes_audit_provision(rq, "settings", 500, gen, msg);
         gh_log(GH_LOG_ERR, "settings: %s", msg);
         return http_error(rq->mc, 500, 1, NULL, msg, NULL, 0);

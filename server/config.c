@@ -319,6 +319,13 @@ void config_release(const struct gh_config *c)
     pthread_mutex_unlock(&lock_);
 }
 
+void config_flash_note(char *buf, size_t cap)
+{
+    pthread_mutex_lock(&flash_lock_);
+    snprintf(buf, cap, "%s", flash_note(flash_));
+    pthread_mutex_unlock(&flash_lock_);
+}
+
 int config_quiesce(int wait_ms)
 {
     return lock_bounded(&flash_lock_, wait_ms);

@@ -59,6 +59,9 @@ int config_commit(const struct flash_file *files, int n, uint32_t *flash_gen,
 /* pthread_mutex_lock() for at most wait_ms, on the monotonic clock; 0 or -1. */
 int config_lock_bounded(pthread_mutex_t *m, int wait_ms);
 
+/* flash_note() of the flash: "" or what recovery rolled back. */
+void config_flash_note(char *buf, size_t cap);
+
 /* At shutdown: wait at most wait_ms for a flash commit in progress to end,
  * and keep the flash locked from then on (0), or -1. */
 int config_quiesce(int wait_ms);

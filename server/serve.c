@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include <civetweb.h>
 
+#include "audit.h"
 #include "budget.h"
 #include "config.h"
 #include "conn.h"
@@ -186,10 +188,15 @@ static char server_pem_[GH_TRUST_MAX_BYTES];
  * that keeps a request open, a handler stuck on a failing medium) must not
  * keep the server alive after SIGTERM. A commit in progress is let finish
  * first: the flash survives a cut anyway, but there is no need for one. */
+static sem_t stopping_;
+
+/* Started with the server (a thread made at shutdown would allocate). */
 static void *shutdown_watchdog(void *unused)
 {
     struct timespec grace = {GH_SHUTDOWN_GRACE_MS / 1000, (GH_SHUTDOWN_GRACE_MS % 1000) * 1000000L};
     (void)unused;
+    while (sem_wait(&stopping_) != 0)
+        ;
     nanosleep(&grace, NULL);
     gh_log(GH_LOG_WARN, "requests still in flight after %d ms: exiting without them",
            GH_SHUTDOWN_GRACE_MS);
@@ -221,6 +228,10 @@ int serve_main(int argc, char **argv)
     sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    pthread_t watchdog;
+    sem_init(&stopping_, 0, 0);
+    if (pthread_create(&watchdog, NULL, shutdown_watchdog, NULL) == 0)
+        pthread_detach(watchdog);
 
     if (flash_open_spec(&flash, a.flash_dir, &err))
         return fail(&err);
@@ -230,6 +241,18 @@ int serve_main(int argc, char **argv)
         return fail(&err);
     if (config_init(&flash, a.defaults_dir ? &defaults : NULL, &err))
         return fail(&err);
+    if (flash_note(&flash)[0]) {
+        /* the folder opened on its last good files: say so where people look */
+        struct audit_record r;
+        memset(&r, 0, sizeof r);
+        r.kind = AUDIT_RELOAD;
+        r.generation = flash_generation(&flash);
+        snprintf(r.reason, sizeof r.reason, "rolled-back");
+        snprintf(r.detail, sizeof r.detail, "%s", flash_note(&flash));
+        audit_add(&r);
+        gh_log(GH_LOG_WARN, "flash %s: %s; starting on the last good files (generation %u)",
+               a.flash_dir, flash_note(&flash), flash_generation(&flash));
+    }
 
     size_t len = 0;
     rc = flash_read(&flash, "server.pem", server_pem_, sizeof server_pem_, &len, &err);
@@ -350,9 +373,7 @@ int serve_main(int argc, char **argv)
                sig, GH_SHUTDOWN_GRACE_MS);
         break;
     }
-    pthread_t watchdog;
-    if (pthread_create(&watchdog, NULL, shutdown_watchdog, NULL) == 0)
-        pthread_detach(watchdog);
+    sem_post(&stopping_);
     mg_stop(mg);
     keystore_close(&ks);
     tls_ctx_free(ctx_);
