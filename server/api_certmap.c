@@ -56,7 +56,7 @@ static void check_and_commit(struct gh_request *rq, const char *body, size_t n, 
     gh_error_clear(&o->err);
     int rc = config_commit(&f, 1, &o->flash_gen, &o->err);
     o->status = rc == 0 ? 200 : rc != GH_E_BUSY ? 500
-              : strcmp(o->err.msg, "another change is being committed") == 0 ? 409 : 503;
+              : strcmp(o->err.msg, CONFIG_ANOTHER_CHANGE) == 0 ? 409 : 503;
 }
 
 static int busy(struct gh_request *rq, uint32_t gen, int status, const char *msg)
@@ -90,7 +90,7 @@ int api_certmap_put(struct gh_request *rq)
         mg_get_var(qs, strlen(qs), "force", force, sizeof force);
 
     if (config_lock_bounded(&upload_lock_, GH_CHANGE_WAIT_MS))
-        return busy(rq, gen, 409, "another change is being committed");
+        return busy(rq, gen, 409, CONFIG_ANOTHER_CHANGE);
     memset(&o, 0, sizeof o);
     check_and_commit(rq, body, (size_t)n, strcmp(force, "1") == 0, &o);
     pthread_mutex_unlock(&upload_lock_);

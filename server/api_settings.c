@@ -105,7 +105,7 @@ static void apply_locked(const char *body, size_t n, struct outcome *o)
     int rc = config_commit(&f, 1, &o->gen, &o->err);
     o->commit_failed = rc != 0 && rc != GH_E_BUSY;
     o->status = rc == 0 ? 200 : rc != GH_E_BUSY ? 500
-              : strcmp(o->err.msg, "another change is being committed") == 0 ? 409 : 503;
+              : strcmp(o->err.msg, CONFIG_ANOTHER_CHANGE) == 0 ? 409 : 503;
 }
 
 static int busy(struct gh_request *rq, uint32_t gen, int status, const char *msg)
@@ -134,7 +134,7 @@ int api_settings_put(struct gh_request *rq)
     }
 
     if (config_lock_bounded(&lock_, GH_CHANGE_WAIT_MS))
-        return busy(rq, gen, 409, "another change is being committed");
+        return busy(rq, gen, 409, CONFIG_ANOTHER_CHANGE);
     memset(&o, 0, sizeof o);
     gh_error_clear(&o.err);
     o.gen = gen;

@@ -278,7 +278,7 @@ int config_init(struct gh_flash *flash, struct gh_flash *defaults, struct gh_err
 
 static int busy(struct gh_error *err)
 {
-    return gh_error_set(err, GH_E_BUSY, "another change is being committed");
+    return gh_error_set(err, GH_E_BUSY, CONFIG_ANOTHER_CHANGE);
 }
 
 int config_reload(int wait_ms, struct gh_error *err)

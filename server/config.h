@@ -56,6 +56,9 @@ int config_reload(int wait_ms, struct gh_error *err);
 int config_commit(const struct flash_file *files, int n, uint32_t *flash_gen,
                   struct gh_error *err);
 
+/* err->msg of GH_E_BUSY when the wait was for another change (a 409). */
+#define CONFIG_ANOTHER_CHANGE "another change is being committed"
+
 /* pthread_mutex_lock() for at most wait_ms, on the monotonic clock; 0 or -1. */
 int config_lock_bounded(pthread_mutex_t *m, int wait_ms);
 
