@@ -86,6 +86,7 @@ struct gh_flash {
     int active;                 /* raw: slot of the current content, -1 when none */
     uint32_t length;            /* raw: archive bytes in the active slot */
     int damaged;                /* raw: a slot failed its CRC (said in "not found" errors) */
+    char note[400];             /* what recovery had to undo; "" when nothing */
 };
 
 /* A folder. Finishes or undoes a commit a power cut interrupted, and removes
@@ -129,6 +130,10 @@ struct flash_file {
  * next read, commit or open does. */
 int flash_commit(struct gh_flash *f, const struct flash_file *files, int n,
                  struct gh_error *err);
+
+/* "" or, when opening (or a recovery since) found a commit it could not
+ * complete and rolled it back, what it was and why: the caller says so. */
+const char *flash_note(const struct gh_flash *f);
 
 /* Counts commits; what PUT /api/certmap answers as "generation". */
 uint32_t flash_generation(const struct gh_flash *f);

@@ -132,6 +132,11 @@ int flash_open_spec(struct gh_flash *f, const char *spec, struct gh_error *err)
     return flash_open_dir(f, spec, NULL, err);
 }
 
+const char *flash_note(const struct gh_flash *f)
+{
+    return f->note;
+}
+
 uint32_t flash_generation(const struct gh_flash *f)
 {
     return f->generation;

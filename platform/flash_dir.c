@@ -5,8 +5,11 @@
  * Bookkeeping names start with '.', which flash_check_name() refuses to users:
  *   .generation      the commit counter, "N\n"
  *   .journal         present only between a commit point and its completion
+ *   .rollback        a journal whose commit failed and is being undone
  *   NAME.tmp         new content not yet in place (".journal.tmp" included);
  *                    any *.tmp at open is a leftover and is removed
+ *   NAME~            the old copy of NAME, moved aside until the commit is
+ *                    complete (or put back when it is rolled back)
  *
  * A commit of files F1..Fn (n >= 1):
  *   1. write F.tmp for every file kept or replaced, and .generation.tmp;
@@ -15,8 +18,17 @@
  *      fsync it.
  *   3. fsync the folder: every .tmp name from 1 and 2 is durable.
  *   4. rename .journal.tmp to .journal, fsync the folder.  <- commit point
- *   5. rename every F.tmp over F, unlink every deleted F, fsync the folder.
- *   6. unlink .journal, fsync the folder.
+ *   5. move every F (kept or deleted) aside to F~, fsync the folder; rename
+ *      every F.tmp to F, fsync the folder.
+ *   6. unlink .journal, fsync the folder; unlink every F~.
+ *
+ * When step 5 fails on a medium that is still up (F is a directory, is
+ * immutable, EIO) the commit is rolled back, so that an error means "never":
+ * .journal is renamed .rollback and synced (the decision), every F moved in
+ * goes back to F.tmp, every F~ back to F, each phase synced; then .rollback
+ * and the .tmp files go. Recovery at open finishes a .rollback the same way,
+ * and rolls back a .journal whose step 5 cannot be done: the folder opens on
+ * the last good files, and flash_note() says what happened.
  *
  * Why this is atomic. rename(2) replaces a name in one step, but a folder's
  * entry changes are durable only after the folder is fsynced, and the
@@ -31,6 +43,11 @@
  *  - .journal is removed only after step 5 is durable (the fsync in step 5),
  *    and a new commit starts only after that removal is durable (step 6), so
  *    a journal is never replayed over a later commit's .tmp files.
+ *  - Each phase of step 5 and of a rollback is synced before the next, so
+ *    after a cut the folder holds one phase's result whole or in part, never
+ *    a later phase's without an earlier's: F~ exists only while its F.tmp
+ *    exists or has become F. Both redo and undo skip what is done, so either
+ *    can be cut and run again.
  * The generation moves in the same commit as the content, which is why even a
  * one-file commit goes through the journal: "file new, counter old" would be
  * the mix this module exists to prevent. */
@@ -42,7 +59,9 @@
 
 #define GEN_FILE     ".generation"
 #define JOURNAL      ".journal"
+#define ROLLBACK     ".rollback"
 #define TMP          ".tmp"
+#define ASIDE        "~"
 #define JOURNAL_HEAD "gatehouse-flash-journal 1\n"
 
 /* The head, "generation N\n", one "put|del NAME\n" per file plus the
@@ -281,108 +300,241 @@ static int journal_parse(char *text, size_t len, struct journal *j)
     return 0;
 }
 
-/* Steps 5 and 6; also what recovery redoes. */
-static int roll_forward(struct gh_flash *f, const struct journal *j, struct gh_error *err)
+/* 1 when NAME+suffix exists, 0 when not, -EISDIR for a directory, or -errno. */
+static int exists(struct gh_flash *f, const char *name, const char *suffix)
 {
     const struct flash_io *io = f->io;
-    char from[GH_PATH_MAX], to[GH_PATH_MAX];
-    int rc;
+    char path[GH_PATH_MAX];
+    dir_path(f, path, name, suffix);
+    int fd = io->open(io->ctx, path, FLASH_OPEN_READ);
+    if (fd == -ENOENT)
+        return 0;
+    if (fd < 0)
+        return fd;
+    io->close(io->ctx, fd);
+    return 1;
+}
 
+static int rename_in(struct gh_flash *f, const char *name, const char *from_sfx,
+                     const char *to_sfx)
+{
+    char from[GH_PATH_MAX], to[GH_PATH_MAX];
+    dir_path(f, from, name, from_sfx);
+    dir_path(f, to, name, to_sfx);
+    int rc = f->io->rename(f->io->ctx, from, to);
+    return rc == -ENOENT ? 0 : rc;   /* ENOENT: done before a cut, or nothing to do */
+}
+
+/* Step 5; also what recovery redoes. */
+static int apply(struct gh_flash *f, const struct journal *j, struct gh_error *err)
+{
+    int rc;
     for (int i = 0; i < j->n; i++) {
-        dir_path(f, to, j->e[i].name, "");
-        if (j->e[i].put) {
-            dir_path(f, from, j->e[i].name, TMP);
-            rc = io->rename(io->ctx, from, to);
-        } else {
-            rc = io->unlink(io->ctx, to);
+        const char *name = j->e[i].name;
+        if (j->e[i].put && (rc = exists(f, name, TMP)) <= 0) {
+            if (rc < 0)
+                return io_fail(err, f, name, "cannot look for the new copy", rc);
+            continue;   /* already in place */
         }
-        if (rc < 0 && rc != -ENOENT)   /* ENOENT: done before the cut */
-            return io_fail(err, f, j->e[i].name,
-                           j->e[i].put ? "cannot put the new copy in place" : "cannot remove",
-                           rc);
+        rc = exists(f, name, "");
+        if (rc == -EISDIR)
+            return flash_fail(err, GH_E_IO, name, "is a directory in flash folder %s, not a "
+                              "file: cannot replace it", f->path);
+        if (rc < 0)
+            return io_fail(err, f, name, "cannot look at the old copy", rc);
+        if (rc == 1 && (rc = rename_in(f, name, "", ASIDE)) < 0)
+            return io_fail(err, f, name, j->e[i].put ? "cannot replace the old copy"
+                                                     : "cannot remove", rc);
     }
     rc = dir_sync(f, err);
     if (rc)
         return rc;
-    dir_path(f, to, JOURNAL, "");
-    rc = io->unlink(io->ctx, to);
+    for (int i = 0; i < j->n; i++) {
+        if (j->e[i].put && (rc = rename_in(f, j->e[i].name, TMP, "")) < 0)
+            return io_fail(err, f, j->e[i].name, "cannot put the new copy in place", rc);
+    }
+    return dir_sync(f, err);
+}
+
+/* Step 6: the commit is complete; the old copies may go. */
+static int finish(struct gh_flash *f, const struct journal *j, const char *journal,
+                  struct gh_error *err)
+{
+    char path[GH_PATH_MAX];
+    dir_path(f, path, journal, "");
+    int rc = f->io->unlink(f->io->ctx, path);
     if (rc < 0 && rc != -ENOENT)
-        return io_fail(err, f, JOURNAL, "cannot remove", rc);
+        return io_fail(err, f, journal, "cannot remove", rc);
     rc = dir_sync(f, err);
     if (rc)
         return rc;
-    f->generation = j->generation;
+    /* A leftover F~ harms nothing (the next commit moves its F over it);
+     * the next settle() tries again. */
+    for (int i = 0; i < j->n; i++) {
+        dir_path(f, path, j->e[i].name, ASIDE);
+        f->io->unlink(f->io->ctx, path);
+    }
     return 0;
+}
+
+/* Undo step 5 as far as it went; .rollback durable. */
+static int undo(struct gh_flash *f, const struct journal *j, struct gh_error *err)
+{
+    int rc;
+    for (int i = 0; i < j->n; i++) {
+        if (!j->e[i].put)
+            continue;
+        rc = exists(f, j->e[i].name, TMP);
+        if (rc == 0)
+            rc = rename_in(f, j->e[i].name, "", TMP);   /* the new copy back out */
+        if (rc < 0)
+            return io_fail(err, f, j->e[i].name, "cannot take the new copy back", rc);
+    }
+    rc = dir_sync(f, err);
+    if (rc)
+        return rc;
+    for (int i = 0; i < j->n; i++)
+        if ((rc = rename_in(f, j->e[i].name, ASIDE, "")) < 0)
+            return io_fail(err, f, j->e[i].name, "cannot put the old copy back", rc);
+    return dir_sync(f, err);
+}
+
+/* The decision to roll back, made durable: .journal becomes .rollback. */
+static int decide_rollback(struct gh_flash *f, struct gh_error *err)
+{
+    char from[GH_PATH_MAX], to[GH_PATH_MAX];
+    dir_path(f, from, JOURNAL, "");
+    dir_path(f, to, ROLLBACK, "");
+    int rc = f->io->rename(f->io->ctx, from, to);
+    if (rc < 0)
+        return io_fail(err, f, JOURNAL, "cannot mark the commit for rollback", rc);
+    return dir_sync(f, err);
 }
 
 struct walk {
     struct gh_flash *f;
     int journal;     /* .journal seen */
-    int leftovers;   /* *.tmp seen (or removed) */
-    int remove;      /* unlink every *.tmp */
+    int rollback;    /* .rollback seen */
+    int leftovers;   /* *.tmp or *~ seen (or removed) */
+    int remove;      /* unlink every *.tmp and *~ */
 };
+
+static int has_suffix(const char *name, const char *sfx)
+{
+    size_t n = strlen(name), k = strlen(sfx);
+    return n > k && strcmp(name + n - k, sfx) == 0;
+}
 
 static int walk_each(void *arg, const char *name)
 {
     struct walk *w = arg;
-    size_t n = strlen(name);
+    int tmp = has_suffix(name, TMP), aside = has_suffix(name, ASIDE);
     if (strcmp(name, JOURNAL) == 0)
         w->journal = 1;
-    if (n < sizeof TMP || strcmp(name + n - (sizeof TMP - 1), TMP) != 0)
+    if (strcmp(name, ROLLBACK) == 0)
+        w->rollback = 1;
+    if (!tmp && !aside)
         return 0;
     w->leftovers++;
     if (w->remove) {
         char path[GH_PATH_MAX];
-        int rc;
         if (snprintf(path, sizeof path, "%s/%s", w->f->path, name) >= (int)sizeof path)
             return 0;   /* not ours: we never make a name that long */
-        rc = w->f->io->unlink(w->f->io->ctx, path);
-        if (rc < 0 && rc != -ENOENT)
-            return rc;
+        /* A leftover that will not go harms nothing: a commit writes its
+         * .tmp afresh and moves its F over an old F~. */
+        w->f->io->unlink(w->f->io->ctx, path);
     }
     return 0;
 }
 
+/* The journal named NAME into *j: 0, GH_E_NOTFOUND (gone since the listing),
+ * 1 when it is unreadable (only a failing medium garbles one: it was complete
+ * and synced before it got its name), or another error. */
+static int load_journal(struct gh_flash *f, const char *name, struct journal *j,
+                        struct gh_error *err)
+{
+    char text[JOURNAL_MAX + 1];
+    size_t len;
+    int rc = read_file(f, name, text, sizeof text, &len, err);
+    if (rc == 0 && journal_parse(text, len, j) == 0)
+        return 0;
+    if (rc == 0 || rc == GH_E_CAPACITY)
+        return 1;
+    return rc;
+}
+
+/* Finish a .rollback: undo, then drop it. */
+static int finish_rollback(struct gh_flash *f, const struct journal *j, struct gh_error *err)
+{
+    int rc = undo(f, j, err);
+    if (rc)
+        return rc;
+    char path[GH_PATH_MAX];
+    dir_path(f, path, ROLLBACK, "");
+    rc = f->io->unlink(f->io->ctx, path);
+    if (rc < 0 && rc != -ENOENT)
+        return io_fail(err, f, ROLLBACK, "cannot remove", rc);
+    return 0;
+}
+
 /* Bring the folder to a state with no journal and no *.tmp: finish a commit
- * that passed its commit point, undo one that did not. */
+ * that passed its commit point, undo one that did not or that cannot be
+ * finished. */
 static int settle(struct gh_flash *f, struct gh_error *err)
 {
     const struct flash_io *io = f->io;
     struct walk w = { .f = f };
+    struct journal j;
     int rc = io->list(io->ctx, f->path, walk_each, &w), changed = f->stale;
 
     if (rc < 0)
         return io_fail(err, f, NULL, "cannot list", rc);
-    if (w.journal) {
-        char text[JOURNAL_MAX + 1];
-        struct journal j;
-        size_t len;
-        rc = read_file(f, JOURNAL, text, sizeof text, &len, err);
-        if (rc == 0 && journal_parse(text, len, &j) == 0) {
-            rc = roll_forward(f, &j, err);
+    if (w.rollback || w.journal) {
+        const char *name = w.rollback ? ROLLBACK : JOURNAL;
+        rc = load_journal(f, name, &j, err);
+        if (rc == 0 && w.rollback) {
+            rc = finish_rollback(f, &j, err);
             if (rc)
                 return rc;
+        } else if (rc == 0) {
+            struct gh_error why;
+            rc = apply(f, &j, &why);
+            if (rc == 0) {
+                rc = finish(f, &j, JOURNAL, err);
+                if (rc)
+                    return rc;
+                f->generation = j.generation;
+            } else {
+                char line[300];
+                gh_error_format(&why, line, sizeof line);
+                rc = decide_rollback(f, err);
+                if (rc == 0)
+                    rc = finish_rollback(f, &j, err);
+                if (rc)
+                    return rc;
+                snprintf(f->note, sizeof f->note, "an interrupted commit (generation %lu) "
+                         "could not be completed and was rolled back: %.300s",
+                         (unsigned long)j.generation, line);
+            }
         } else if (rc == GH_E_NOTFOUND) {
             gh_error_clear(err);   /* gone since the listing: nothing to finish */
-        } else if (rc == 0 || rc == GH_E_CAPACITY) {
-            /* Only a failing medium garbles a journal: it was complete and
-             * synced before it got its name. What it said is unknowable, so
-             * keep the files in place and drop the rest. */
+        } else if (rc == 1) {
+            /* What it said is unknowable: keep the files in place, drop the rest. */
             char path[GH_PATH_MAX];
-            dir_path(f, path, JOURNAL, "");
+            dir_path(f, path, name, "");
             rc = io->unlink(io->ctx, path);
             if (rc < 0 && rc != -ENOENT)
-                return io_fail(err, f, JOURNAL, "cannot remove the unreadable", rc);
-            changed = 1;
+                return io_fail(err, f, name, "cannot remove the unreadable", rc);
         } else {
             return rc;
         }
+        changed = 1;
     }
-    if (w.leftovers) {
+    if (w.leftovers || changed) {
         w.remove = 1;
         rc = io->list(io->ctx, f->path, walk_each, &w);
         if (rc < 0)
-            return io_fail(err, f, NULL, "cannot remove the leftovers of a commit", rc);
+            return io_fail(err, f, NULL, "cannot list", rc);
         changed = 1;
     }
     /* Also after a failed commit, where the folder as listed may not be the
@@ -459,11 +611,28 @@ static int dir_commit(struct gh_flash *f, const struct flash_file *files, int n,
     if (rc < 0)
         return io_fail(err, f, JOURNAL, "cannot commit", rc);
     rc = dir_sync(f, err);
-    if (rc)
-        return rc;
-    rc = roll_forward(f, &j, err);
-    if (rc)
-        return rc;
+    if (rc == 0)
+        rc = apply(f, &j, err);
+    if (rc) {
+        /* The caller hears "failed": make that true for good. */
+        struct gh_error rb;
+        if (decide_rollback(f, &rb) == 0 && finish_rollback(f, &j, &rb) == 0) {
+            settle(f, &rb);   /* tidying up; stays stale for the next call if it fails */
+            snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg),
+                     " (rolled back: the previous files stay)");
+            return GH_E_IO;
+        }
+        snprintf(err->msg + strlen(err->msg), sizeof err->msg - strlen(err->msg),
+                 "; rolling it back failed too (%.200s): the flash does not answer", rb.msg);
+        return GH_E_IO;
+    }
+    /* Durable and complete from here: a failure to tidy up is settle()'s. */
+    if (finish(f, &j, JOURNAL, err) != 0) {
+        gh_error_clear(err);
+        f->generation = j.generation;
+        return 0;
+    }
+    f->generation = j.generation;
     f->stale = 0;
     return 0;
 }

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int px_open(void *ctx, const char *path, enum flash_open_mode mode)
@@ -23,6 +24,12 @@ static int px_open(void *ctx, const char *path, enum flash_open_mode mode)
     }
     for (;;) {
         int fd = open(path, flags | O_CLOEXEC, 0600);
+        struct stat st;
+        /* O_RDONLY opens a directory too; a flash file that is one is not a file */
+        if (fd >= 0 && mode == FLASH_OPEN_READ && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+            close(fd);
+            return -EISDIR;
+        }
         if (fd >= 0)
             return fd;
         if (errno != EINTR)

@@ -181,18 +181,21 @@ static int scan_slot(struct gh_flash *f, int slot, struct slot *s)
     return 0;
 }
 
-static int scan(struct gh_flash *f, struct gh_error *err)
+/* for_commit 0: a reader's scan, which may go on when the sync fails. */
+static int scan_for(struct gh_flash *f, int for_commit, struct gh_error *err)
 {
     struct slot s[2];
-    int best = -1;
+    int best = -1, unsynced = 0;
 
     /* After a failed commit, what reads back may be cached, not stored: a
      * slot taken as active must be durable, or the next commit would write
-     * over the only durable one. */
+     * over the only durable one. A medium that will not sync can still be
+     * read (the handle stays stale, so a commit tries again and refuses). */
     if (f->stale) {
         int rc = f->io->fsync(f->io->ctx, f->fd);
-        if (rc < 0)
+        if (rc < 0 && for_commit)
             return io_fail(err, f, NULL, "cannot sync", rc);
+        unsynced = rc < 0;
     }
 
     for (int i = 0; i < 2; i++) {
@@ -213,8 +216,13 @@ static int scan(struct gh_flash *f, struct gh_error *err)
     f->generation = best < 0 ? 0 : s[best].generation;
     f->length = best < 0 ? 0 : s[best].length;
     f->damaged = best < 0 && (s[0].state == SLOT_CORRUPT || s[1].state == SLOT_CORRUPT);
-    f->stale = 0;
+    f->stale = unsynced;
     return 0;
+}
+
+static int scan(struct gh_flash *f, struct gh_error *err)
+{
+    return scan_for(f, 1, err);
 }
 
 static int raw_read(struct gh_flash *f, const char *name, void *buf, size_t cap, size_t *len,
@@ -226,7 +234,7 @@ static int raw_read(struct gh_flash *f, const char *name, void *buf, size_t cap,
     int rc;
 
     if (f->stale) {
-        rc = scan(f, err);
+        rc = scan_for(f, 0, err);
         if (rc)
             return rc;
     }
@@ -353,6 +361,24 @@ static int sync_fail(struct gh_flash *f, int rc, const char *what, struct gh_err
     return io_fail(err, f, NULL, what, rc);
 }
 
+/* A commit failed once its header may be on the medium: the caller hears
+ * "failed", so the new slot must never win a scan. Clear its header again. */
+static int unclaim(struct gh_flash *f, int target, int rc, struct gh_error *err)
+{
+    unsigned char zero[SECTOR];
+    size_t at = strlen(err->msg);
+    memset(zero, 0, sizeof zero);
+    int e = flash_pwrite_all(f->io, f->fd, zero, SECTOR, slot_base(f, target));
+    if (e == 0)
+        e = f->io->fsync(f->io->ctx, f->fd);
+    if (e == 0)
+        snprintf(err->msg + at, sizeof err->msg - at, " (rolled back: the previous files stay)");
+    else
+        snprintf(err->msg + at, sizeof err->msg - at,
+                 "; rolling it back failed too (%s): the flash does not answer", strerror(-e));
+    return rc;
+}
+
 static int raw_commit(struct gh_flash *f, const struct flash_file *files, int n,
                       struct gh_error *err)
 {
@@ -424,19 +450,21 @@ static int raw_commit(struct gh_flash *f, const struct flash_file *files, int n,
     put_le32(hdr + 12, w.crc);
     rc = flash_pwrite_all(io, f->fd, hdr, SECTOR, slot_base(f, target));
     if (rc < 0)
-        return io_fail(err, f, NULL, "cannot write the slot header", rc);
+        return unclaim(f, target, io_fail(err, f, NULL, "cannot write the slot header", rc), err);
     rc = io->fsync(io->ctx, f->fd);
     if (rc < 0)
-        return sync_fail(f, rc, "cannot sync the slot header", err);
+        return unclaim(f, target, sync_fail(f, rc, "cannot sync the slot header", err), err);
 
     /* Flash that silently fails to program is a thing: prove the slot. */
     rc = scan_slot(f, target, &check);
     if (rc < 0)
-        return io_fail(err, f, NULL, "cannot read back the new slot", rc);
+        return unclaim(f, target, io_fail(err, f, NULL, "cannot read back the new slot", rc), err);
     if (check.state != SLOT_VALID || check.generation != gen)
-        return flash_fail(err, GH_E_IO, NULL,
-                          "flash partition %s: slot %d does not read back as written (%s)",
-                          f->path, target, check.why ? check.why : "blank");
+        return unclaim(f, target,
+                       flash_fail(err, GH_E_IO, NULL,
+                                  "flash partition %s: slot %d does not read back as written (%s)",
+                                  f->path, target, check.why ? check.why : "blank"),
+                       err);
     f->active = target;
     f->generation = gen;
     f->length = (uint32_t)total;

@@ -111,6 +111,9 @@ int api_status(struct gh_request *rq)
     json_int(&j, "mappings", rq->cfg->table.count);
     json_bool(&j, "default_table", rq->cfg->table_is_default);
     json_int(&j, "audit_records", audit_count());
+    char note[sizeof ((struct gh_flash *)0)->note];
+    config_flash_note(note, sizeof note);
+    json_str(&j, "flash_recovery", note[0] ? note : NULL);
     memory(&j);
     json_obj_close(&j);
     json_obj_close(&j);

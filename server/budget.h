@@ -65,6 +65,17 @@
 #define GH_HTTP_COALESCE_BYTES   (16 * 1024) /* an answer up to this is sent in one TLS record
                                                 (a stack buffer of the worker) */
 #define GH_MAX_CHAIN_DEPTH       4     /* CA certificates above the client's, at most */
+#ifndef GH_CHANGE_WAIT_MS
+#define GH_CHANGE_WAIT_MS        3000  /* an upload waits this long for the one being
+                                          committed, then gets 409 */
+#endif
+#ifndef GH_DRAIN_WAIT_MS
+#define GH_DRAIN_WAIT_MS         2000  /* a change waits this long for requests still on the
+                                          generation before last, then is refused */
+#endif
+#ifndef GH_SHUTDOWN_GRACE_MS
+#define GH_SHUTDOWN_GRACE_MS     3500  /* SIGTERM: requests in flight get this long */
+#endif
 
 /* ---- trust ---- */
 #define GH_TRUST_MAX_BYTES       (64 * 1024) /* ca.pem, crl.pem, server.pem each */

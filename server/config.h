@@ -5,10 +5,13 @@
  * settings (CONTRACT.md section 3). Two fixed slots hold the active generation
  * and the one being built; a reload builds the new one completely, then swaps,
  * so a bad file leaves the active generation in force. Readers hold a
- * generation for the length of one request (config_acquire/release). */
+ * generation for the length of one request (config_acquire/release) and must
+ * not ask for a change while they hold one. No function here waits without a
+ * bound (config.c says how). */
 #ifndef GH_CONFIG_H
 #define GH_CONFIG_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,13 +42,17 @@ struct gh_config {
 /* Load the first generation. defaults may be NULL (no firmware default table). */
 int config_init(struct gh_flash *flash, struct gh_flash *defaults, struct gh_error *err);
 
-/* Re-read everything from flash; on any error the active generation stays. */
-int config_reload(struct gh_error *err);
+/* Re-read everything from flash; on any error the active generation stays.
+ * GH_E_BUSY when another change, or requests on the generation before last,
+ * still hold what it needs after wait_ms (0: do not wait). */
+int config_reload(int wait_ms, struct gh_error *err);
 
-/* Commit files to flash and make them active, all under the reload lock, so
- * two provisioning requests cannot interleave. If the flash commit fails,
- * nothing changes; if the reload after it fails (it should not: the caller
- * validated), the error says so and the flash holds the new files. */
+/* Build the generation files[0..n-1] make, commit them to flash and make it
+ * active, one change at a time. 0: durable and active. Otherwise nothing
+ * changed: GH_E_BUSY ("another change is being committed", or old readers
+ * after GH_DRAIN_WAIT_MS) when another change held it GH_CHANGE_WAIT_MS, the
+ * build's error when the files would not load, the flash's when it refused.
+ * The caller must hold no generation (routes_drop_config). */
 int config_commit(const struct flash_file *files, int n, uint32_t *flash_gen,
                   struct gh_error *err);
 
@@ -57,6 +64,18 @@ int config_commit(const struct flash_file *files, int n, uint32_t *flash_gen,
 int config_commit_aside(const struct flash_file *files, int n, uint32_t uncounted,
                         struct gh_error *err);
 void config_set_uncounted(uint32_t n);
+/* err->msg of GH_E_BUSY when the wait was for another change (a 409). */
+#define CONFIG_ANOTHER_CHANGE "another change is being committed"
+
+/* pthread_mutex_lock() for at most wait_ms, on the monotonic clock; 0 or -1. */
+int config_lock_bounded(pthread_mutex_t *m, int wait_ms);
+
+/* flash_note() of the flash: "" or what recovery rolled back. */
+void config_flash_note(char *buf, size_t cap);
+
+/* At shutdown: wait at most wait_ms for a flash commit in progress to end,
+ * and keep the flash locked from then on (0), or -1. */
+int config_quiesce(int wait_ms);
 
 const struct gh_config *config_acquire(void);
 void config_release(const struct gh_config *cfg);

@@ -18,6 +18,7 @@ enum {
     GH_E_NOMEM = -4,     /* a fixed pool is exhausted right now */
     GH_E_INTERNAL = -5,  /* a library refused something it should not have */
     GH_E_NOTFOUND = -6,  /* the named thing does not exist (a file not in flash) */
+    GH_E_BUSY = -7,      /* another change holds what this one needs: try again */
 };
 
 struct gh_error {

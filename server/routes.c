@@ -121,16 +121,30 @@ static int dispatch(struct gh_request *rq)
 void routes_audit_provision(struct gh_request *rq, const char *what, int status, uint32_t gen,
                             const char *detail)
 {
+    routes_audit_provision_why(rq, what, status, NULL, gen, detail);
+}
+
+void routes_audit_provision_why(struct gh_request *rq, const char *what, int status,
+                                const char *reason, uint32_t gen, const char *detail)
+{
     struct audit_record r = *rq->audit;
     r.kind = AUDIT_PROVISION;
     r.status = status;
     r.generation = gen;
-    snprintf(r.reason, sizeof r.reason, "%s",
-             status == 200 ? "ok" : status == 409 ? "would-lose-admin"
+    snprintf(r.reason, sizeof r.reason, "%s", reason ? reason
+             : status == 200 ? "ok" : status == 409 ? "would-lose-admin"
              : status == 413 ? "too-large" : status == 400 ? "invalid" : "commit-failed");
     snprintf(r.detail, sizeof r.detail, "%s: %s", what, detail);
     audit_add(&r);
     rq->audited = 1;
+}
+
+uint32_t routes_drop_config(struct gh_request *rq)
+{
+    uint32_t gen = rq->cfg->flash_generation;
+    config_release(rq->cfg);
+    rq->cfg = NULL;
+    return gen;
 }
 
 int routes_handle(struct mg_connection *mc, void *unused)
@@ -167,7 +181,8 @@ int routes_handle(struct mg_connection *mc, void *unused)
     rq.cfg = config_acquire();
     ar.generation = rq.cfg->flash_generation;
     status = dispatch(&rq);
-    config_release(rq.cfg);
+    if (rq.cfg)
+        config_release(rq.cfg);
 
     ar.status = status;
     if (rq.cn->clock_unknown && !ar.detail[0])

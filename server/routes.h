@@ -14,6 +14,13 @@ int routes_handle(struct mg_connection *mc, void *unused);
  * in place of the request's own record. The reason follows the status. */
 void routes_audit_provision(struct gh_request *rq, const char *what, int status, uint32_t gen,
                             const char *detail);
+/* ... with the audit reason given (NULL: from the status). */
+void routes_audit_provision_why(struct gh_request *rq, const char *what, int status,
+                                const char *reason, uint32_t gen, const char *detail);
+
+/* A handler that will wait (a request body, a commit) gives its generation
+ * back first; rq->cfg is NULL after. Returns its flash generation. */
+uint32_t routes_drop_config(struct gh_request *rq);
 
 /* The handlers (api_*.c, ui.c). Each returns the HTTP status it answered. */
 int api_whoami(struct gh_request *rq);

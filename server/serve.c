@@ -2,14 +2,17 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <civetweb.h>
 
+#include "audit.h"
 #include "budget.h"
 #include "clock.h"
 #include "config.h"
@@ -182,6 +185,27 @@ static int fail(struct gh_error *err)
 
 static char server_pem_[GH_TRUST_MAX_BYTES];
 
+/* mg_stop() waits for every worker; one that does not come back (a client
+ * that keeps a request open, a handler stuck on a failing medium) must not
+ * keep the server alive after SIGTERM. A commit in progress is let finish
+ * first: the flash survives a cut anyway, but there is no need for one. */
+static sem_t stopping_;
+
+/* Started with the server (a thread made at shutdown would allocate). */
+static void *shutdown_watchdog(void *unused)
+{
+    struct timespec grace = {GH_SHUTDOWN_GRACE_MS / 1000, (GH_SHUTDOWN_GRACE_MS % 1000) * 1000000L};
+    (void)unused;
+    while (sem_wait(&stopping_) != 0)
+        ;
+    nanosleep(&grace, NULL);
+    gh_log(GH_LOG_WARN, "requests still in flight after %d ms: exiting without them",
+           GH_SHUTDOWN_GRACE_MS);
+    config_quiesce(500);
+    _exit(0);
+    return NULL;
+}
+
 int serve_main(int argc, char **argv)
 {
     struct serve_args a;
@@ -206,6 +230,10 @@ int serve_main(int argc, char **argv)
     sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    pthread_t watchdog;
+    sem_init(&stopping_, 0, 0);
+    if (pthread_create(&watchdog, NULL, shutdown_watchdog, NULL) == 0)
+        pthread_detach(watchdog);
 
     if (flash_open_spec(&flash, a.flash_dir, &err))
         return fail(&err);
@@ -216,6 +244,18 @@ int serve_main(int argc, char **argv)
     clock_open(&clk, &flash);   /* the floor for "now", before any certificate loads */
     if (config_init(&flash, a.defaults_dir ? &defaults : NULL, &err))
         return fail(&err);
+    if (flash_note(&flash)[0]) {
+        /* the folder opened on its last good files: say so where people look */
+        struct audit_record r;
+        memset(&r, 0, sizeof r);
+        r.kind = AUDIT_RELOAD;
+        r.generation = flash_generation(&flash);
+        snprintf(r.reason, sizeof r.reason, "rolled-back");
+        snprintf(r.detail, sizeof r.detail, "%s", flash_note(&flash));
+        audit_add(&r);
+        gh_log(GH_LOG_WARN, "flash %s: %s; starting on the last good files (generation %u)",
+               a.flash_dir, flash_note(&flash), flash_generation(&flash));
+    }
 
     size_t len = 0;
     rc = flash_read(&flash, "server.pem", server_pem_, sizeof server_pem_, &len, &err);
@@ -303,26 +343,45 @@ int serve_main(int argc, char **argv)
         config_release(cfg);
     }
 
+    int reload_pending = 0;
     for (;;) {
-        struct timespec tick = {GH_CLOCK_TICK_S, 0};
-        int sig = sigtimedwait(&sigs, NULL, &tick);
+        /* a reload that met a change in progress is tried again shortly;
+         * the clock floor is looked at every GH_CLOCK_TICK_S; SIGTERM is
+         * answered at once either way */
+        struct timespec wait = {GH_CLOCK_TICK_S, 0};
+        if (reload_pending)
+            wait = (struct timespec){0, 200 * 1000000L};
+        int sig = sigtimedwait(&sigs, NULL, &wait);
         if (sig < 0) {
-            if (errno == EAGAIN)
-                clock_tick(&clk);
-            continue;
+            if (errno != EAGAIN)
+                continue;
+            clock_tick(&clk);
+            if (!reload_pending)
+                continue;
+            sig = SIGHUP;
         }
         if (sig == SIGHUP) {
             struct gh_error rerr;
-            if (config_reload(&rerr) != 0) {
+            int rrc = config_reload(0, &rerr);
+            if (rrc == GH_E_BUSY) {
+                if (!reload_pending)
+                    gh_log(GH_LOG_INFO, "reload postponed: %s", rerr.msg);
+                reload_pending = 1;
+                continue;
+            }
+            reload_pending = 0;
+            if (rrc != 0) {
                 char line[400];
                 gh_error_format(&rerr, line, sizeof line);
                 gh_log(GH_LOG_ERR, "reload refused, the active configuration stays: %s", line);
             }
             continue;
         }
-        gh_log(GH_LOG_INFO, "signal %d: finishing requests in flight, then exiting", sig);
+        gh_log(GH_LOG_INFO, "signal %d: finishing requests in flight (at most %d ms), then exiting",
+               sig, GH_SHUTDOWN_GRACE_MS);
         break;
     }
+    sem_post(&stopping_);
     mg_stop(mg);
     clock_close(&clk);
     keystore_close(&ks);

@@ -51,6 +51,8 @@ static struct {
     struct ofd fd[FDS];
     long steps, cut_at, fail_at;
     int dead;
+    char fault_name[NAME_CAP];
+    int fault_err, fault_ops;
 } fs;
 
 static unsigned char dur_data[INODES][FAKE_FILE_MAX];
@@ -91,6 +93,34 @@ void fake_arm_error(long step)
     fs.steps = 0;
     fs.cut_at = -1;
     fs.fail_at = step;
+}
+
+static int ns_find(const struct ns *s, const char *name);
+
+void fake_fault(const char *name, int err, int ops)
+{
+    snprintf(fs.fault_name, sizeof fs.fault_name, "%s", name ? name : "");
+    fs.fault_err = err;
+    fs.fault_ops = name ? ops : 0;
+}
+
+/* -err when NAME has a lasting fault for ops, else 0. */
+static int faulty(const char *name, int ops)
+{
+    if (!(fs.fault_ops & ops) || !name || strcmp(name, fs.fault_name) != 0)
+        return 0;
+    return ns_find(&fs.cur, name) >= 0 ? -fs.fault_err : 0;   /* a fault of a file that is there */
+}
+
+/* ... for a descriptor: the file it was opened as, if that name still
+ * refers to its inode. */
+static int faulty_ino(int ino)
+{
+    int i;
+    if (!(fs.fault_ops & FAULT_WRITE) || ino < 0)
+        return 0;
+    i = ns_find(&fs.cur, fs.fault_name);
+    return i >= 0 && fs.cur.e[i].ino == ino ? -fs.fault_err : 0;
 }
 
 long fake_steps(void)
@@ -242,6 +272,10 @@ static int f_open(void *ctx, const char *path, enum flash_open_mode mode)
     name = base_name(path);
     if (!name)
         return -ENOENT;
+    /* RDWR is the raw partition: its fault is in the writes */
+    if (mode != FLASH_OPEN_RDWR &&
+        (i = faulty(name, mode == FLASH_OPEN_READ ? FAULT_READ : FAULT_WRITE)) != 0)
+        return i;
     i = ns_find(&fs.cur, name);
     if (mode != FLASH_OPEN_CREATE) {
         if (i < 0)
@@ -290,6 +324,8 @@ static ssize_t do_pwrite(struct ofd *o, const void *buf, size_t n, size_t off)
         return -EIO;
     if (o->ino < 0)
         return -EISDIR;
+    if (faulty_ino(o->ino))
+        return faulty_ino(o->ino);
     in = &fs.ino[o->ino];
     if (off > FAKE_FILE_MAX || n > FAKE_FILE_MAX - off)
         return -ENOSPC;
@@ -363,6 +399,8 @@ static int f_fsync(void *ctx, int fd)
         return -EIO;   /* and one that fails made nothing durable */
     if (!o)
         return -EBADF;
+    if (faulty_ino(o->ino))
+        return faulty_ino(o->ino);
     if (o->ino < 0) {
         fs.dur = fs.cur;
         fs.nlog = 0;
@@ -410,6 +448,8 @@ static int f_rename(void *ctx, const char *from, const char *to)
     i = ns_find(&fs.cur, a);
     if (i < 0)
         return cut ? (fs.dead = 1, -EIO) : -ENOENT;
+    if (faulty(a, FAULT_RENAME) || faulty(b, FAULT_RENAME))
+        return -fs.fault_err;
     j = ns_find(&fs.cur, b);
     if (j >= 0 && j != i) {
         fs.cur.e[j].ino = fs.cur.e[i].ino;
@@ -437,6 +477,8 @@ static int f_unlink(void *ctx, const char *path)
     i = ns_find(&fs.cur, a);
     if (i < 0)
         return cut ? (fs.dead = 1, -EIO) : -ENOENT;
+    if (faulty(a, FAULT_RENAME))
+        return -fs.fault_err;
     ns_remove(&fs.cur, i);
     log_op(OP_UNLINK, a, NULL, -1);
     if (cut) {

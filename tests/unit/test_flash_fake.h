@@ -35,6 +35,16 @@ void fake_arm_cut(long step);
 /* Make the step-th mutating call from now fail with -EIO and no effect (a
  * failed fsync makes nothing durable), the medium staying up; -1 never. */
 void fake_arm_error(long step);
+/* A lasting fault of one file (the medium stays up), until fake_fault(NULL,
+ * 0, 0) or fake_reset(): the calls in ops on DIR/name fail with -err and no
+ * effect. A directory in the file's place is (name, EISDIR, FAULT_ALL); an
+ * immutable file (chattr +i) is (name, EPERM, FAULT_WRITE | FAULT_RENAME);
+ * a bad block under it is (name, EIO, ...). FAULT_RENAME covers rename from
+ * or onto the name, and unlink; FAULT_WRITE opening it for writing, and
+ * write/pwrite/fsync on a descriptor of it. */
+enum { FAULT_READ = 1, FAULT_WRITE = 2, FAULT_RENAME = 4, FAULT_ALL = 7 };
+void fake_fault(const char *name, int err, int ops);
+
 /* Mutating calls since the last fake_arm_*() or fake_reset(). */
 long fake_steps(void);
 int fake_dead(void);

@@ -8,6 +8,7 @@
  * and with any failure); FLASH_FAULT_RUNS=N changes its run count. */
 #define _POSIX_C_SOURCE 200809L   /* clock_gettime */
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -173,7 +174,8 @@ static int tidy(enum backend b)
         return 0;
     for (int i = 0; fake_name(i, name, sizeof name); i++) {
         size_t n = strlen(name);
-        if (strcmp(name, ".journal") == 0 || (n > 4 && strcmp(name + n - 4, ".tmp") == 0))
+        if (strcmp(name, ".journal") == 0 || strcmp(name, ".rollback") == 0 ||
+            (n > 4 && strcmp(name + n - 4, ".tmp") == 0) || (n > 1 && name[n - 1] == '~'))
             return complain("leftover %s after recovery", name);
     }
     return 0;
@@ -217,8 +219,9 @@ static int live(const struct run *r, uint64_t *rng, uint64_t *crash_rng, long *s
     rc = flash_commit(&f, c.files, c.n, &err);
     if (steps_out)
         *steps_out = fake_steps();
-    if (rc == 0 && fake_dead())
-        return complain("commit reported success on a dead medium");
+    /* A commit may report success on a medium that died while tidying up
+     * (the dir backend's step 6): the new set was durable by then, which the
+     * re-open below checks. */
     if (rc != 0 && !fake_dead())
         return complain("commit failed without a power cut: %s", said(&err));
     flash_close(&f);
@@ -403,18 +406,19 @@ static int failed_step_life(enum backend b, long fail, long cut2, uint64_t *rng,
     if (rc == 0) {
         settled = new;
     } else {
+        /* The caller heard "failed": the new set must never appear, now or
+         * after a restart. */
         if (rc != GH_E_IO)
             return complain("a failed step gave %d, not GH_E_IO: %s", rc, said(&err));
-        if (holds(&f, &new) == 0) {
-            settled = new;
-        } else {
-            char not_new[sizeof why];
-            memcpy(not_new, why, sizeof why);
-            if (holds(&f, &old))
-                return complain("after a failed step, neither new (%s) nor old (%s)",
-                                not_new, why);
-            settled = old;
-        }
+        if (holds(&f, &old))
+            return complain("after a failed step (%s), not the old set: %s", said(&err), why);
+        flash_close(&f);
+        fake_crash(crash_rng);
+        if (open_flash(b, &f, &err))
+            return complain("re-open after a failed step: %s", said(&err));
+        if (holds(&f, &old))
+            return complain("after a failed step and a restart, not the old set: %s", why);
+        settled = old;
     }
     random_change(&c, rng);
     next = settled;
@@ -481,6 +485,221 @@ static void test_raw_failed_step_then_next_commit_is_kept_whole(void **state)
     failed_step_at_every_step(RAW_BACKEND);
 }
 
+/* ---- lasting faults of one file: a directory in its place, chattr +i, EIO ---- */
+
+struct fault {
+    const char *what;
+    const char *name;
+    int err, ops;
+};
+
+static const struct fault dir_faults[] = {
+    {"certmap.ini is a directory", "certmap.ini", EISDIR, FAULT_ALL},
+    {"certmap.ini is immutable", "certmap.ini", EPERM, FAULT_WRITE | FAULT_RENAME},
+    {"certmap.ini cannot be renamed (EIO)", "certmap.ini", EIO, FAULT_RENAME},
+    {"the new certmap.ini cannot be moved in (EIO)", "certmap.ini.tmp", EIO, FAULT_RENAME},
+    {"the new settings.ini cannot be written (EIO)", "settings.ini.tmp", EIO, FAULT_WRITE},
+};
+
+/* The old set, except a file the fault makes unreadable. */
+static int holds_readable(struct gh_flash *f, const struct state *s, const struct fault *ft)
+{
+    static struct state visible;
+    visible = *s;
+    if (ft && (ft->ops & FAULT_READ)) {
+        int k = name_index(ft->name);
+        if (k >= 0 && visible.present[k]) {
+            /* a directory where the file was: not a file, and says so */
+            static unsigned char buf[DATA_MAX];
+            struct gh_error err;
+            size_t len;
+            if (flash_read(f, ft->name, buf, sizeof buf, &len, &err) != GH_E_IO)
+                return complain("%s: reading it should fail with GH_E_IO", ft->name);
+            visible.present[k] = 0;
+            for (int i = 0; i < NAMES; i++)
+                if (i != k && visible.present[i]) {
+                    int rc = flash_read(f, universe[i], buf, sizeof buf, &len, &err);
+                    if (rc || len != visible.len[i] || memcmp(buf, visible.data[i], len))
+                        return complain("%s differs from the old set", universe[i]);
+                }
+            return flash_generation(f) == s->generation ? 0
+                   : complain("generation %u, expected %u", flash_generation(f), s->generation);
+        }
+    }
+    return holds(f, s);
+}
+
+static void fill(struct change *c, int n, const char *const *names, uint64_t *rng)
+{
+    memset(c, 0, sizeof *c);
+    c->n = n;
+    for (int i = 0; i < n; i++) {
+        size_t len = 100 + fake_rand(rng) % 900;
+        for (size_t k = 0; k < len; k++)
+            c->data[i][k] = (unsigned char)fake_rand(rng);
+        c->files[i].name = names[i];
+        c->files[i].data = c->data[i];
+        c->files[i].len = len;
+    }
+}
+
+/* A commit that meets the fault fails, says it was rolled back, and leaves
+ * the old set, also after a restart with the fault still there and after the
+ * fault is mended; the next commit then goes through. */
+static int refused_commit_life(enum backend b, const struct fault *ft, uint64_t *rng)
+{
+    static const char *const setup_names[] = {"certmap.ini", "settings.ini", "ca.pem"};
+    static const char *const change_names[] = {"settings.ini", "certmap.ini"};
+    static struct state old, next;
+    struct change c;
+    struct gh_flash f;
+    struct gh_error err;
+    int rc;
+
+    fresh_medium(b, rng);
+    memset(&old, 0, sizeof old);
+    if (open_flash(b, &f, &err))
+        return complain("open of a blank medium: %s", said(&err));
+    fill(&c, 3, setup_names, rng);
+    if (flash_commit(&f, c.files, c.n, &err))
+        return complain("setup commit: %s", said(&err));
+    apply_change(&old, &c);
+
+    fake_fault(ft->name, ft->err, ft->ops);
+    fill(&c, 2, change_names, rng);
+    rc = flash_commit(&f, c.files, c.n, &err);
+    if (rc != GH_E_IO)
+        return complain("the commit gave %d (%s), not GH_E_IO", rc, said(&err));
+    if ((ft->ops & FAULT_RENAME) && !strstr(err.msg, "rolled back"))
+        return complain("the error does not say it was rolled back: %s", err.msg);
+    if (holds_readable(&f, &old, ft))
+        return complain("after the refused commit: %s", why);
+    flash_close(&f);
+    uint64_t crash = fake_rand(rng);
+    fake_crash(&crash);
+    if (open_flash(b, &f, &err))
+        return complain("a restart with the fault still there: %s", said(&err));
+    if (holds_readable(&f, &old, ft))
+        return complain("after a restart with the fault: %s", why);
+    if (!strstr(ft->name, ".tmp") && tidy(b))   /* a faulty .tmp cannot be removed */
+        return -1;
+    flash_close(&f);
+
+    fake_fault(NULL, 0, 0);
+    if (open_flash(b, &f, &err))
+        return complain("a restart after the fault is mended: %s", said(&err));
+    if (holds(&f, &old))
+        return complain("after the fault is mended, the refused commit came back: %s", why);
+    next = old;
+    apply_change(&next, &c);
+    if (flash_commit(&f, c.files, c.n, &err))
+        return complain("the same commit after the fault is mended: %s", said(&err));
+    if (holds(&f, &next))
+        return complain("the commit after the fault is mended: %s", why);
+    flash_close(&f);
+    return 0;
+}
+
+static void test_dir_refused_commit_is_rolled_back(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof dir_faults / sizeof dir_faults[0]; i++) {
+        uint64_t rng = 0xbadf11e5ull + i;
+        if (refused_commit_life(DIR_BACKEND, &dir_faults[i], &rng))
+            fail_msg("dir backend, %s: %s", dir_faults[i].what, why);
+    }
+}
+
+static void test_raw_refused_commit_is_rolled_back(void **state)
+{
+    static const struct fault raw_faults[] = {
+        {"the partition cannot be written (EIO)", PART_NAME, EIO, FAULT_WRITE},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof raw_faults / sizeof raw_faults[0]; i++) {
+        uint64_t rng = 0xbadf11e5ull + i;
+        if (refused_commit_life(RAW_BACKEND, &raw_faults[i], &rng))
+            fail_msg("raw backend, %s: %s", raw_faults[i].what, why);
+    }
+}
+
+/* A power cut after the commit point leaves a journal; if at the next start
+ * the fault keeps it from being completed, the folder opens on the old set,
+ * says so in flash_note(), and the journal never goes live later. */
+static void test_dir_journal_that_cannot_be_applied_is_rolled_back_at_open(void **state)
+{
+    static const char *const setup_names[] = {"certmap.ini", "settings.ini", "ca.pem"};
+    static const char *const change_names[] = {"settings.ini", "certmap.ini"};
+    static struct state old, new;
+    int with_journal = 0, rolled_back = 0;
+    (void)state;
+    for (size_t fi = 0; fi < sizeof dir_faults / sizeof dir_faults[0]; fi++) {
+        const struct fault *ft = &dir_faults[fi];
+        if (ft->ops == FAULT_WRITE)
+            continue;   /* the .tmp files are written before the commit point */
+        for (long cut = 0; cut < 40; cut++) {
+            for (int outcome = 0; outcome < 3; outcome++) {
+                uint64_t rng = 0x10a11ull + (uint64_t)fi, crash = (uint64_t)(cut * 8 + outcome);
+                struct change c;
+                struct gh_flash f;
+                struct gh_error err;
+                char name[64];
+                int journal = 0;
+                fresh_medium(DIR_BACKEND, &rng);
+                memset(&old, 0, sizeof old);
+                assert_int_equal(open_flash(DIR_BACKEND, &f, &err), 0);
+                fill(&c, 3, setup_names, &rng);
+                assert_int_equal(flash_commit(&f, c.files, c.n, &err), 0);
+                apply_change(&old, &c);
+                fill(&c, 2, change_names, &rng);
+                new = old;
+                apply_change(&new, &c);
+                fake_arm_cut(cut);
+                flash_commit(&f, c.files, c.n, &err);
+                flash_close(&f);
+                fake_crash(&crash);
+                for (int i = 0; fake_name(i, name, sizeof name); i++)
+                    journal |= strcmp(name, ".journal") == 0;
+                if (!journal)
+                    continue;
+                with_journal++;
+                fake_fault(ft->name, ft->err, ft->ops);
+                if (open_flash(DIR_BACKEND, &f, &err))
+                    fail_msg("%s, cut at %ld: the folder does not open with a journal it "
+                             "cannot apply: %s", ft->what, cut, said(&err));
+                if (!flash_note(&f)[0]) {
+                    /* the cut came after the faulty step: the journal could be completed */
+                    if (holds_readable(&f, &new, ft))
+                        fail_msg("%s, cut at %ld: no note, and not the new set: %s", ft->what,
+                                 cut, why);
+                    flash_close(&f);
+                    fake_fault(NULL, 0, 0);
+                    continue;
+                }
+                rolled_back++;
+                if (!strstr(flash_note(&f), "rolled back"))
+                    fail_msg("%s, cut at %ld: flash_note() does not say it rolled back: [%s]",
+                             ft->what, cut, flash_note(&f));
+                if (holds_readable(&f, &old, ft))
+                    fail_msg("%s, cut at %ld: not the old set: %s", ft->what, cut, why);
+                if (!strstr(ft->name, ".tmp") && tidy(DIR_BACKEND))
+                    fail_msg("%s, cut at %ld: %s", ft->what, cut, why);
+                flash_close(&f);
+                fake_fault(NULL, 0, 0);
+                assert_int_equal(open_flash(DIR_BACKEND, &f, &err), 0);
+                if (holds(&f, &old))
+                    fail_msg("%s, cut at %ld: the rolled-back commit came back after the "
+                             "fault was mended: %s", ft->what, cut, why);
+                assert_string_equal(flash_note(&f), "");
+                flash_close(&f);
+            }
+        }
+    }
+    print_message("dir backend: %d restarts on a journal with a fault, %d rolled back\n",
+                  with_journal, rolled_back);
+    assert_true(rolled_back > 10);
+}
+
 /* The fake must be able to lose things, or the tests above prove nothing. */
 static void test_fake_loses_unsynced_data_and_names(void **state)
 {
@@ -520,6 +739,9 @@ int main(void)
         cmocka_unit_test(test_raw_power_cut_at_every_step_leaves_old_or_new),
         cmocka_unit_test(test_dir_failed_step_then_next_commit_is_kept_whole),
         cmocka_unit_test(test_raw_failed_step_then_next_commit_is_kept_whole),
+        cmocka_unit_test(test_dir_refused_commit_is_rolled_back),
+        cmocka_unit_test(test_raw_refused_commit_is_rolled_back),
+        cmocka_unit_test(test_dir_journal_that_cannot_be_applied_is_rolled_back_at_open),
         cmocka_unit_test(test_dir_random_power_cuts_leave_old_or_new),
         cmocka_unit_test(test_raw_random_power_cuts_leave_old_or_new),
     };
