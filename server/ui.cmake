@@ -107,6 +107,9 @@ struct ui_asset {
 extern const struct ui_asset ui_assets[];
 extern const size_t ui_asset_count;
 
+#define UI_ASSET_COUNT ${count}
+#define UI_RAW_TOTAL ${total_raw}   /* bytes of all assets decompressed */
+
 #endif
 ")
   file(WRITE "${OUT_DIR}/ui_assets.c"
