@@ -104,6 +104,20 @@ code=$(curl -sS --max-time $((10 * SLOW)) --tlsv1.2 --tls-max 1.2 --cacert "$PKI
     --cert "$PT/rsaclient-chain.pem" --key "$PT/rsaclient.key" -o /dev/null -w '%{http_code}' \
     "https://127.0.0.1:$GH_PORT/api/whoami" 2>"$T/curl.err")
 expect "TLS 1.2: curl with the RSA client gets 200" "$code" 200
+# Java's client picks its key by the CertificateRequest's certificate types
+# (the client that failed with "Broken pipe" when only ecdsa_sign was listed)
+java_client() {   # NAME PROTOCOL: HTTP status, or "error: ..."
+    [ -f "$PT/$1.p12" ] || openssl pkcs12 -export -in "$PT/$1-chain.pem" -inkey "$PT/$1.key" \
+        -passout pass:test -out "$PT/$1.p12" 2>/dev/null
+    timeout $((60 * SLOW)) java "$(dirname "$0")/TlsClient.java" "$GH_PORT" "$2" "$PT/$1.p12" test \
+        "$PKI/root.pem" 2>&1 | tail -1
+}
+if command -v java >/dev/null; then
+    expect "Java, TLS 1.2, RSA client against the EC-keyed server: 200" "$(java_client rsaclient TLSv1.2)" 200
+    expect "Java, TLS 1.3, RSA client: 200" "$(java_client rsaclient TLSv1.3)" 200
+else
+    echo "# java not installed: the Java client checks are skipped"
+fi
 
 # The other way round: an RSA-keyed server, an EC client.
 gh_stop
@@ -117,6 +131,9 @@ expect "TLS 1.2: an EC client against the RSA-keyed server is served" "$(gh_aler
 200"
 expect "TLS 1.2: an RSA client against the RSA-keyed server is served" "$(gh_alert rsaclient -tls1_2; http_of)" "none
 200"
+if command -v java >/dev/null; then
+    expect "Java, TLS 1.2, EC client against the RSA-keyed server: 200" "$(PKI=$P0 java_client ecclient TLSv1.2)" 200
+fi
 PKI=$P0
 gh_stop
 make_flash >/dev/null   # the demo's EC server key again
