@@ -60,6 +60,13 @@
 #define GH_HANDSHAKE_BUSY_MS     2000  /* a whole handshake, while every worker is busy */
 #endif
 #define GH_KEEPALIVE_TIMEOUT_MS  15000 /* an idle keep-alive connection is closed after */
+/* Closing: after the last record (alert, close_notify) and the FIN, the
+ * client's unread data is read and dropped until it closes too, so that the
+ * close is a FIN and not a RST that would destroy that last record
+ * (patches/civetweb-0003). A worker waits for it at most this long: */
+#define GH_CLOSE_DRAIN_MS        1000  /* ... in all */
+#define GH_CLOSE_QUIET_MS        100   /* ... for the client's next bytes or its FIN */
+#define GH_CLOSE_DRAIN_BYTES     (64 * 1024) /* ... reading no more than */
 #define GH_API_BODY_MAX          (64 * 1024) /* PUT bodies; larger gets 413 */
 #define GH_RESPONSE_MAX          (80 * 1024) /* one JSON/text answer rendered in memory */
 #define GH_HTTP_COALESCE_BYTES   (16 * 1024) /* an answer up to this is sent in one TLS record

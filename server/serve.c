@@ -277,12 +277,13 @@ int serve_main(int argc, char **argv)
             return fail(&err);
     }
 
-    char workers[16], backlog[16], req_to[16], ka_to[16], req_max[16];
+    char workers[16], backlog[16], req_to[16], ka_to[16], req_max[16], linger[16];
     snprintf(workers, sizeof workers, "%d", GH_WORKERS);
     snprintf(req_max, sizeof req_max, "%d", GH_REQUEST_HEADER_MAX);
     snprintf(backlog, sizeof backlog, "%d", GH_LISTEN_BACKLOG);
     snprintf(req_to, sizeof req_to, "%d", GH_REQUEST_TIMEOUT_MS);
     snprintf(ka_to, sizeof ka_to, "%d", GH_KEEPALIVE_TIMEOUT_MS);
+    snprintf(linger, sizeof linger, "%d", GH_CLOSE_DRAIN_MS);
     const char *options[] = {
         "listening_ports", ports,
         "num_threads", workers,
@@ -294,7 +295,7 @@ int serve_main(int argc, char **argv)
         "enable_keep_alive", "yes",
         "tcp_nodelay", "1",                 /* civetweb writes a head and a body: without it, */
                                             /* Nagle and delayed ACKs cost 40 ms a request */
-        "linger_timeout_ms", "0",
+        "linger_timeout_ms", linger,        /* a graceful close, bounded (budget.h) */
         "decode_url", "yes",
         "ssl_default_verify_paths", "no",   /* belt and braces: we own the CTX anyway */
         NULL};

@@ -77,6 +77,7 @@ const char *tls_reason(int code)
     case MEMORY_ERROR:
         return "out-of-memory";
     case EXTKEYUSE_AUTH_E:      /* EKU without clientAuth */
+    case KEYUSE_SIGNATURE_E:    /* keyUsage without digitalSignature */
     case ASN_VERSION_E:         /* X.509 v1 */
         return "policy";
     default:
@@ -158,6 +159,10 @@ static void verdict_detail(int code, int depth, char *out, size_t cap)
         return;
     case EXTKEYUSE_AUTH_E:
         snprintf(out, cap, "%s: its Extended Key Usage does not allow clientAuth", who);
+        return;
+    case KEYUSE_SIGNATURE_E:
+        snprintf(out, cap, "%s: its Key Usage does not allow digitalSignature (a client signs "
+                 "the handshake with its key)", who);
         return;
     case CRL_MISSING:
     case CRL_CERT_DATE_ERR:
@@ -507,6 +512,16 @@ static long ms_since(const struct timespec *t)
     return (long)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
 }
 
+/* A handshake past its deadline has had its time: the close does not wait
+ * for the rest of what it sends (the graceful close reads until EOF, which
+ * a shut read side gives at once). io is wolfSSL's pointer to the socket. */
+static int cut(void *io)
+{
+    if (io)
+        shutdown(*(int *)io, SHUT_RD);
+    return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+}
+
 static int on_recv(WOLFSSL *ssl, char *buf, int sz, void *io)
 {
     struct gh_conn *cn;
@@ -524,14 +539,14 @@ static int on_recv(WOLFSSL *ssl, char *buf, int sz, void *io)
             if (!hello && ms > GH_HELLO_TIMEOUT_MS) {
                 gh_log(GH_LOG_DEBUG, "worker %d: no ClientHello within %d ms: closed", cn->index,
                        GH_HELLO_TIMEOUT_MS);
-                return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+                return cut(io);
             }
             if (ms > (hello ? GH_HANDSHAKE_BUSY_MS : GH_HELLO_BUSY_MS)) {
                 /* counted by the slots, whichever heap is in use */
                 if (conn_busy_count() >= GH_WORKERS) {
                     gh_log(GH_LOG_DEBUG, "worker %d: every worker busy and this handshake "
                            "slow (%ld ms%s): closed", cn->index, ms, hello ? "" : ", no ClientHello");
-                    return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+                    return cut(io);
                 }
             }
         }

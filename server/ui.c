@@ -1,16 +1,21 @@
 /* GET / and /ui/...: the device UI, compiled in gzip-compressed (ui.cmake
  * generates ui_assets.c from server/ui/ at build time).
  *
- * Only the compressed bytes are kept, to keep the binary small. Every browser
- * accepts gzip; a request without Accept-Encoding accepts any coding (RFC
- * 9110, 12.5.3) and gets gzip too; a client that refuses gzip outright gets
- * 406 rather than bytes it said it cannot read. Each asset has a strong ETag
- * (a hash of its compressed bytes made at build time), so a browser
- * revalidates with If-None-Match and gets 304 until the firmware changes. */
+ * Only the compressed bytes are kept, to keep the binary small. A client
+ * that accepts gzip (every browser) gets them as they are; one that does not
+ * say so (curl without --compressed sends no Accept-Encoding) gets the files
+ * themselves, decompressed once into memory that stays untouched until such
+ * a client comes; one that refuses both gets 406. Each representation has
+ * its own strong ETag (a hash of the compressed bytes made at build time,
+ * "-identity" for the plain one), so a client revalidates with If-None-Match
+ * and gets 304 until the firmware changes. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "gunzip.h"
+#include "log.h"
 #include "routes.h"
 #include "ui_assets.h"
 
@@ -67,11 +72,12 @@ static void parse_coding(const char *s, size_t n, const char **name, size_t *nam
     }
 }
 
-static int accepts_gzip(const char *header)
+/* Does Accept-Encoding accept the coding (given as its name, and an alias
+ * or NULL)? Unnamed codings follow "*"; identity is acceptable unless
+ * refused by name or by "*;q=0" (RFC 9110 12.5.3). */
+static int accepts(const char *header, const char *coding, const char *alias, int unnamed)
 {
     int star = -1;   /* -1: "*" not mentioned */
-    if (!header)
-        return 1;
     for (const char *p = header; *p;) {
         const char *comma = strchr(p, ',');
         size_t n = comma ? (size_t)(comma - p) : strlen(p);
@@ -79,14 +85,40 @@ static int accepts_gzip(const char *header)
         size_t len;
         int refused;
         parse_coding(p, n, &name, &len, &refused);
-        if ((len == 4 && strncasecmp(name, "gzip", 4) == 0) ||
-            (len == 6 && strncasecmp(name, "x-gzip", 6) == 0))
+        if ((len == strlen(coding) && strncasecmp(name, coding, len) == 0) ||
+            (alias && len == strlen(alias) && strncasecmp(name, alias, len) == 0))
             return !refused;
         if (len == 1 && name[0] == '*')
             star = !refused;
         p += n + (comma ? 1 : 0);
     }
-    return star == 1;
+    return star == -1 ? unnamed : star;
+}
+
+/* ---- the plain files, decompressed on first demand ---- */
+
+static unsigned char plain_[UI_RAW_TOTAL];
+static size_t plain_at_[UI_ASSET_COUNT];
+static int plain_ok_;
+static pthread_once_t plain_once_ = PTHREAD_ONCE_INIT;
+
+static void plain_decode(void)
+{
+    size_t off = 0;
+    for (size_t i = 0; i < ui_asset_count && i < UI_ASSET_COUNT; i++) {
+        const struct ui_asset *a = &ui_assets[i];
+        struct gh_error e;
+        size_t n = 0;
+        if (a->raw_len > sizeof plain_ - off ||
+            gh_gunzip(a->gz, a->gz_len, plain_ + off, a->raw_len, &n, &e) != 0 || n != a->raw_len) {
+            gh_log(GH_LOG_ERR, "ui: %s: cannot decompress the built-in copy: %s", a->name,
+                   a->raw_len > sizeof plain_ - off ? "larger than the build said" : e.msg);
+            return;
+        }
+        plain_at_[i] = off;
+        off += n;
+    }
+    plain_ok_ = 1;
 }
 
 /* Does If-None-Match list etag (or "*")? Weak comparison, as RFC 9110
@@ -117,27 +149,44 @@ static int etag_matches(const char *header, const char *etag)
 int ui_serve(struct gh_request *rq)
 {
     const struct ui_asset *a = find_asset(rq->ri->local_uri);
-    char extra[160];
+    const char *ae = mg_get_header(rq->mc, "Accept-Encoding");
+    char extra[192], etag[48];
     if (!a) {
         snprintf(rq->audit->reason, sizeof rq->audit->reason, "not-found");
         return http_error(rq->mc, 404, 0, NULL, "There is no such page on this device.", NULL,
                           rq->head);
     }
-    snprintf(extra, sizeof extra, "ETag: %s\r\nVary: Accept-Encoding\r\n", a->etag);
-    if (etag_matches(mg_get_header(rq->mc, "If-None-Match"), a->etag)) {
-        /* no body; Content-Length says what a 200 would carry (RFC 9110 8.6) */
-        http_send(rq->mc, 304, a->type, NULL, a->gz_len, HTTP_ASSET, extra, 1);
-        return 304;
-    }
-    if (!accepts_gzip(mg_get_header(rq->mc, "Accept-Encoding"))) {
-        snprintf(rq->audit->detail, sizeof rq->audit->detail, "the client refuses gzip");
+    /* gzip only when asked for: no Accept-Encoding means "any", but a
+     * client that sends none (curl, scripts) cannot read gzip either */
+    int gzip = ae && accepts(ae, "gzip", "x-gzip", 0);
+    if (!gzip && ae && !accepts(ae, "identity", NULL, 1)) {
+        snprintf(rq->audit->detail, sizeof rq->audit->detail, "the client refuses gzip and identity");
         return http_error(rq->mc, 406, 0, NULL,
-                          "This device keeps its pages gzip-compressed only, and your client "
-                          "refuses gzip (Accept-Encoding). Any web browser can show them.",
+                          "This device has its pages gzip-compressed or plain, and your client "
+                          "refuses both (Accept-Encoding). Any web browser can show them.",
                           "Vary: Accept-Encoding\r\n", rq->head);
     }
-    snprintf(extra, sizeof extra, "Content-Encoding: gzip\r\nETag: %s\r\nVary: Accept-Encoding\r\n",
-             a->etag);
-    http_send(rq->mc, 200, a->type, a->gz, a->gz_len, HTTP_ASSET, extra, rq->head);
+    const unsigned char *body = a->gz;
+    size_t len = a->gz_len;
+    if (gzip) {
+        snprintf(etag, sizeof etag, "%s", a->etag);
+    } else {
+        pthread_once(&plain_once_, plain_decode);
+        if (!plain_ok_)
+            return http_error(rq->mc, 500, 0, NULL, "This device cannot unpack its pages; a client "
+                              "that accepts gzip (any web browser) can show them.", NULL, rq->head);
+        body = plain_ + plain_at_[a - ui_assets];
+        len = a->raw_len;
+        /* "HASH" -> "HASH-identity": a representation of its own */
+        snprintf(etag, sizeof etag, "%.*s-identity\"", (int)strlen(a->etag) - 1, a->etag);
+    }
+    snprintf(extra, sizeof extra, "%sETag: %s\r\nVary: Accept-Encoding\r\n",
+             gzip ? "Content-Encoding: gzip\r\n" : "", etag);
+    if (etag_matches(mg_get_header(rq->mc, "If-None-Match"), etag)) {
+        /* no body; Content-Length says what a 200 would carry (RFC 9110 8.6) */
+        http_send(rq->mc, 304, a->type, NULL, len, HTTP_ASSET, extra, 1);
+        return 304;
+    }
+    http_send(rq->mc, 200, a->type, body, len, HTTP_ASSET, extra, rq->head);
     return 200;
 }

@@ -107,6 +107,9 @@ struct ui_asset {
 extern const struct ui_asset ui_assets[];
 extern const size_t ui_asset_count;
 
+#define UI_ASSET_COUNT ${count}
+#define UI_RAW_TOTAL ${total_raw}   /* bytes of all assets decompressed */
+
 #endif
 ")
   file(WRITE "${OUT_DIR}/ui_assets.c"
@@ -160,6 +163,12 @@ elseif(GH_CMOCKA_INCLUDE AND GH_CMOCKA_LIB)
     add_test(NAME ${t} COMMAND ${t})
   endforeach()
   target_compile_definitions(test_board PRIVATE "GATEHOUSE_VERSION=\"${GATEHOUSE_VERSION}\"")
+  # the UI's inflater (gunzip.c)
+  add_executable(test_gunzip "${_gh_unit}/test_gunzip.c" gunzip.c)
+  target_include_directories(test_gunzip PRIVATE "${GH_CMOCKA_INCLUDE}")
+  target_compile_options(test_gunzip PRIVATE ${GH_WARN_FLAGS})
+  target_link_libraries(test_gunzip PRIVATE gh_base gh_flash "${GH_CMOCKA_LIB}")
+  add_test(NAME test_gunzip COMMAND test_gunzip)
 else()
   message(STATUS "cmocka not found: settings and board unit tests not built")
 endif()

@@ -75,6 +75,8 @@ fuzz_run
 #   exhaustion, zero_alloc
 #                 they test the fixed pools, which memcheck's run leaves out
 #   browser_ui    the same server code as the integration tests
+#   alerts        400 handshakes that count alerts and closes: minutes under
+#                 memcheck, for what the kernel does with a close
 vg_run() {
     vg=$(mktemp -d)
     vg_opts="--quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --log-file=$vg/%p.log"
@@ -98,7 +100,7 @@ vg_run() {
     echo "    $n ctest tests run"
     echo "=== valgrind: integration tests, the server under memcheck"
     for t in foundation mapping provisioning reload reject_page first_boot pkcs11 policy tls_scan \
-             http_limits; do
+             http_limits tls_conformance ui_encoding; do
         if ! GATEHOUSE=build/server/gatehouse PKI=build/pki SRC=$PWD GATEHOUSE_SYSTEM_HEAP=1 GATEHOUSE_SLOW=4 \
              GATEHOUSE_RUNNER="valgrind $vg_opts" \
              bash "tests/integration/test_$t.sh" >"$vg/out-$t.txt" 2>&1; then

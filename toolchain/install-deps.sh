@@ -8,7 +8,7 @@
 set -eu
 
 build_pkgs="gcc libc6-dev make cmake ninja-build patch xz-utils ca-certificates curl openssl"
-test_pkgs="$build_pkgs jq libcmocka-dev clang libclang-rt-14-dev
+test_pkgs="$build_pkgs jq libcmocka-dev clang libclang-rt-14-dev python3 python3-cryptography
   softhsm2 opensc faketime
   chromium nodejs npm
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross

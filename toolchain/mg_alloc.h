@@ -13,7 +13,8 @@
  * defines _GNU_SOURCE and break its feature tests.
  *
  * Also from budget.h, civetweb's thread stacks (USE_STACK_SIZE): what an idle
- * worker reserves in address space; RAM is only what a handshake touches. */
+ * worker reserves in address space; RAM is only what a handshake touches;
+ * and the bounds of a graceful close. */
 #ifndef GH_MG_ALLOC_H
 #define GH_MG_ALLOC_H
 
@@ -32,5 +33,11 @@ void pool_web_free(void *p);
 #define free(p) pool_web_free(p)
 
 #define USE_STACK_SIZE GH_WORKER_STACK_BYTES
+
+/* The graceful close of patches/civetweb-0003 (linger_timeout_ms is its
+ * whole bound, serve.c) */
+#define MG_CLOSE_DRAIN 1
+#define MG_CLOSE_QUIET_MS GH_CLOSE_QUIET_MS
+#define MG_CLOSE_DRAIN_BYTES GH_CLOSE_DRAIN_BYTES
 
 #endif

@@ -17,6 +17,17 @@
 #define HAVE_HKDF
 #define HAVE_SERVER_RENEGOTIATION_INFO /* announce RFC 5746 so TLS 1.2 clients connect; */
                                        /* renegotiation itself is not compiled in */
+#define HAVE_FALLBACK_SCSV           /* RFC 7507: a TLS 1.2 retry of a 1.3 client gets inappropriate_fallback */
+/* Conformance fixes of patches/wolfssl-0006 (its header says why):
+ * keyUsage digitalSignature for a certificate that signs the handshake, TLS
+ * 1.3 CertificateVerify schemes as offered and matching the key's curve (and
+ * ecdsa_secp521r1_sha512 not offered: P-521 is not built), a TLS 1.2
+ * CertificateRequest for ECDSA and RSA clients whatever the server's key,
+ * record_overflow for a record over the limit. */
+#define WOLFSSL_PEER_SIGNS_KEYUSAGE
+#define WOLFSSL_TLS13_STRICT_SIG_SCHEME
+#define WOLFSSL_CERT_REQ_ALL_TYPES
+#define WOLFSSL_RECORD_OVERFLOW_ALERT
 #define NO_PSK
 /* Session resumption is switched off at run time (tls.c): a resumed mTLS
  * session carries no client certificate, so it would skip the CRL and mapping
