@@ -347,14 +347,15 @@ static int on_verify(int preverify, WOLFSSL_X509_STORE_CTX *st)
             reject(cn, "bad-certificate", e.msg);
         }
     }
+    /* (a CRL from its issuer that waited for it and failed: say so once) */
+    if (!preverify && depth == 0 && cn->has_cert &&
+        (st->error == CRL_MISSING || st->error == CRL_CERT_DATE_ERR))
+        trust_crl_missing(&cn->anchors, cn->trust_gen, cn->id.issuer);
     /* `crl = optional`: a client whose issuer has no current CRL in crl.pem
      * (none at all, or one past its nextUpdate, which wolfSSL will not use)
      * is served, with a warning. wolfSSL checks the CRL only after the
      * signature and dates, and reports a failing EKU over it, so this code
      * means "everything else held"; our policy below still runs. */
-    if (!preverify && depth == 0 && cn->has_cert &&
-        (st->error == CRL_MISSING || st->error == CRL_CERT_DATE_ERR))
-        trust_crl_missing(&cn->anchors, cn->trust_gen, cn->id.issuer);
     if (!preverify && depth == 0 && cn->policy.crl == GH_CRL_OPTIONAL &&
         (st->error == CRL_MISSING || st->error == CRL_CERT_DATE_ERR)) {
         gh_log(GH_LOG_WARN, "%s: no current CRL from its issuer in crl.pem; served without a "
