@@ -99,6 +99,13 @@ openssl x509 -req -in "$P/crit.csr" -CA "$P/int.pem" -CAkey "$P/int.key" -set_se
 key zero; csr zero "/O=Chain Test/CN=Zed Zero"
 openssl x509 -req -in "$P/zero.csr" -CA "$P/int.pem" -CAkey "$P/int.key" -set_serial 0 -days 30 \
     -extfile "$P/openssl.cnf" -extensions x_leaf -out "$P/zero.pem" 2>/dev/null
+# and one larger than the server takes (budget.h GH_CERT_DER_MAX): 400 names
+key big; csr big "/O=Chain Test/CN=Bea Big"
+{ printf '[x_big]\nbasicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\n'
+  printf 'extendedKeyUsage = clientAuth\nsubjectAltName = '
+  seq 1 400 | sed 's/.*/DNS:host-&.an-example-of-a-long-name.example/' | paste -sd, -; } >"$P/big.ext"
+openssl x509 -req -in "$P/big.csr" -CA "$P/int.pem" -CAkey "$P/int.key" -set_serial 0x4444 -days 30 \
+    -extfile "$P/big.ext" -extensions x_big -out "$P/big.pem" 2>/dev/null
 # (An Ed25519 client is not among them: with no signature scheme in common,
 # openssl sends an empty certificate list, and the audit rightly says
 # no-certificate.)
@@ -115,7 +122,7 @@ key nokcs; csr nokcs "/O=Chain Test/CN=No KeyCertSign CA"; sign rootdb root nokc
 key sub; csr sub "/O=Chain Test/CN=Below PathLen Zero"; sign intdb int sub x_ca; leaf_of sub sub-leaf
 cat "$P/sub.pem" "$P/int.pem" >"$P/sub-path.pem"
 cat "$P/int.pem" "$P/int.pem" >"$P/int-twice.pem"
-for f in root.pem int.pem leaf.pem gone.pem crit.pem zero.pem int-crl.pem root-crl-clean.pem \
+for f in root.pem int.pem leaf.pem gone.pem crit.pem zero.pem big.pem int-crl.pem root-crl-clean.pem \
          root-crl-revokes-int.pem fake-int-crl.pem noca-leaf.pem nokcs-leaf.pem sub-leaf.pem; do
     [ -s "$P/$f" ] || { echo "# could not make $f"; exit 1; }
 done
@@ -271,7 +278,9 @@ expect_match "... saying why" "$(cat "$T/ka.out")" '"reason":"revoked"'
 setup root.pem "root-crl-clean.pem int-crl.pem" optional
 
 # ---------------------------------------------------------------- certificates wolfSSL cannot parse
-for n in crit zero; do
+expect "big: the certificate is larger than the server takes" \
+    "$([ "$(openssl x509 -in "$P/big.pem" -outform DER | wc -c)" -gt "$(awk '$2 == "GH_CERT_DER_MAX" {print $3}' "$SRC/server/budget.h")" ] && echo yes)" yes
+for n in crit zero big; do
     expect "$n: refused in the handshake" "$(sc "$n")" "000 -"
     got=$(gh_curl admin '/api/audit?limit=64' | jq -r 'first(.[] | select(.kind == "handshake")) | "\(.reason)|\(.detail)|\(.fingerprint)"')
     expect_match "$n: audit reason bad-certificate with the parser's reason" "$got" '^bad-certificate\|.+\|'
