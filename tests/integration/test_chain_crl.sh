@@ -121,9 +121,10 @@ key noca; csr noca "/O=Chain Test/CN=Not A CA"; sign rootdb root noca x_noca; le
 key nokcs; csr nokcs "/O=Chain Test/CN=No KeyCertSign CA"; sign rootdb root nokcs x_nokcs; leaf_of nokcs nokcs-leaf
 key sub; csr sub "/O=Chain Test/CN=Below PathLen Zero"; sign intdb int sub x_ca; leaf_of sub sub-leaf
 cat "$P/sub.pem" "$P/int.pem" >"$P/sub-path.pem"
+leaf_of fake fake-leaf   # under the look-alike of int (same names, another key)
 cat "$P/int.pem" "$P/int.pem" >"$P/int-twice.pem"
 for f in root.pem int.pem leaf.pem gone.pem crit.pem zero.pem big.pem int-crl.pem root-crl-clean.pem \
-         root-crl-revokes-int.pem fake-int-crl.pem noca-leaf.pem nokcs-leaf.pem sub-leaf.pem; do
+         root-crl-revokes-int.pem fake-int-crl.pem noca-leaf.pem nokcs-leaf.pem sub-leaf.pem fake-leaf.pem; do
     [ -s "$P/$f" ] || { echo "# could not make $f"; exit 1; }
 done
 
@@ -253,6 +254,13 @@ expect "a leaf under a CA without CA:TRUE is refused" "$(sc noca-leaf "$P/noca.p
 expect_match "... audit says untrusted" "$(audit_of 'noca-leaf')" '^untrusted\|'
 expect "a leaf below a CA under pathlen:0 is refused" "$(sc sub-leaf "$P/sub-path.pem")" "000 -"
 expect_match "... audit says untrusted" "$(audit_of 'sub-leaf')" '^untrusted\|'
+sc leaf >/dev/null   # int is now a known signer of this generation
+expect "a leaf under a look-alike of the intermediate (same names, another key) is refused" \
+    "$(sc fake-leaf "$P/fake.pem")" "000 -"
+# (the look-alike claims int's name as its issuer: its signature fails
+# against int's key)
+expect_match "... audit says its CA certificate failed" "$(audit_of 'fake-leaf')" \
+    '^(untrusted|bad-certificate)\|a CA certificate of its chain: '
 expect "a leaf under a CA without keyCertSign is refused" "$(sc nokcs-leaf "$P/nokcs.pem")" "000 -"
 got=$(gh_curl admin '/api/audit?limit=64' | jq -r 'first(.[] | select(.kind == "handshake")) | "\(.reason)|\(.detail)|\(.fingerprint)"')
 expect_match "... audit reason bad-certificate naming the CA certificate, with the client's fingerprint" "$got" \
