@@ -89,6 +89,10 @@
 #define GH_MAX_TRUST_ANCHORS     64    /* certificates in ca.pem */
 #define GH_CHAIN_KEEP_BYTES      8192  /* DER of the CA certificates a client sent, kept per
                                           connection to re-check it after a reload */
+#define GH_MAX_PENDING_CRLS      16    /* CRLs in crl.pem from CAs not in ca.pem (an
+                                          intermediate's), kept until a chain presents them */
+#define GH_MAX_BAD_ANCHORS       4     /* revoked CAs of ca.pem named in a refusal (more are
+                                          refused all the same, unnamed) */
 
 /* ---- clock (clock.h) ---- */
 #ifndef GH_CLOCK_SAVE_INTERVAL_S

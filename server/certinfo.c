@@ -315,8 +315,9 @@ static void put_dn_value(struct sink *s, const char *v, size_t n)
 
 #define MAX_RDNS 32
 
-/* Walk a Name: add its attributes as values (field base: subject or issuer)
- * and write the one-line form, last RDN first (RFC 4514 order). */
+/* Walk a Name: add its attributes as values (field base: subject or issuer;
+ * none when id is NULL) and write the one-line form, last RDN first (RFC 4514
+ * order). */
 static int decode_name(const struct der *name, struct cert_identity *id, int issuer,
                        char *line, size_t line_cap)
 {
@@ -346,7 +347,7 @@ static int decode_name(const struct der *name, struct cert_identity *id, int iss
                 der_expect(&atv, T_OID, &oid, NULL) != 0 || der_get(&atv, &tag, &val, NULL) != 0)
                 return GH_E_INVALID;
             const struct attr_def *a = find_attr(&oid);
-            if (!a || a->field < 0)
+            if (!id || !a || a->field < 0)
                 continue;
             put_string(&s, tag, val.p, val.n);
             if (s.over)
@@ -782,5 +783,28 @@ int certinfo_from_der(const uint8_t *der, size_t len, struct cert_identity *id,
     if (rc)
         return gh_error_set(err, rc, "certificate has more values than fit (%d)",
                             GH_ID_MAX_VALUES);
+    return 0;
+}
+
+int certinfo_crl_info(const uint8_t *der, size_t len, struct crl_info *info, struct gh_error *err)
+{
+    /* CertificateList: tbsCertList { version OPTIONAL, signature, issuer,
+     * thisUpdate, nextUpdate OPTIONAL, ... } */
+    struct der in = { der, len }, crl, tbs, v, issuer, t_this, t_next;
+    uint8_t tag;
+    memset(info, 0, sizeof *info);
+    if (der_expect(&in, T_SEQUENCE, &crl, NULL) != 0 || der_expect(&crl, T_SEQUENCE, &tbs, NULL) != 0)
+        return gh_error_set(err, GH_E_INVALID, "not an X.509 CRL (bad DER framing)");
+    (void)der_expect(&tbs, T_INTEGER, &v, NULL);   /* version */
+    if (der_expect(&tbs, T_SEQUENCE, &v, NULL) != 0 ||
+        der_expect(&tbs, T_SEQUENCE, &issuer, NULL) != 0 ||
+        der_get(&tbs, &tag, &v, &t_this) != 0 ||
+        decode_date(t_this.p, (int)t_this.n, &info->this_update) != 0)
+        return gh_error_set(err, GH_E_INVALID, "not an X.509 CRL (bad tbsCertList)");
+    if (der_get(&tbs, &tag, &v, &t_next) == 0 && (tag == 0x17 || tag == 0x18) &&
+        decode_date(t_next.p, (int)t_next.n, &info->next_update) == 0)
+        info->has_next_update = 1;
+    if (decode_name(&issuer, NULL, 1, info->issuer, sizeof info->issuer) != 0)
+        return gh_error_set(err, GH_E_INVALID, "not an X.509 CRL (bad issuer name)");
     return 0;
 }

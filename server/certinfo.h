@@ -64,6 +64,16 @@ struct cert_identity {
 int certinfo_from_der(const uint8_t *der, size_t len, struct cert_identity *id,
                       struct gh_error *err);
 
+/* What a CRL says about itself: its issuer as certinfo writes a subject (so
+ * that it compares with a certificate's), and its dates. */
+struct crl_info {
+    char issuer[GH_DN_MAX];
+    int64_t this_update;
+    int64_t next_update;       /* when has_next_update */
+    int has_next_update;
+};
+int certinfo_crl_info(const uint8_t *der, size_t len, struct crl_info *info, struct gh_error *err);
+
 /* Add a value by hand (tests, and certinfo itself). GH_E_CAPACITY when full. */
 int certinfo_add_value(struct cert_identity *id, enum gh_field f, const char *text, size_t len);
 

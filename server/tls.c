@@ -10,6 +10,7 @@
 
 #include <wolfssl/wolfcrypt/asn_public.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
+#include <wolfssl/wolfcrypt/sha256.h>
 #include <wolfssl/error-ssl.h>
 
 #include <civetweb.h>
@@ -279,6 +280,46 @@ void tls_chain_check(struct gh_conn *cn)
         }
     }
     anchor_dates(cn, at);
+    /* the path ends at a CA of ca.pem: revoked by a CRL of a CA above it? */
+    int code = trust_anchor_verdict(&cn->anchors, at, detail, sizeof detail);
+    if (code)
+        reject(cn, code == CRL_CERT_REVOKED ? "revoked" : "revocation-unknown", detail);
+}
+
+/* A CA certificate the client sent, verified, against its issuer's CRL.
+ * wolfSSL checks only the client's own certificate against a CRL unless
+ * CRL_CHECKALL is on, and that option also walks the CAs of ca.pem at every
+ * handshake (a self-signed root against a CRL of its own, so that a crl.pem
+ * without the root's CRL fails every chain) and reports what it finds against
+ * the certificate below, so that no one could tell which CA is revoked. So:
+ * each CA the client sends is checked here (a parse, no signature check:
+ * VERIFY_CRL), the CAs of ca.pem once per generation (trust.c), the client's
+ * own by wolfSSL. 0 when the CA may sign. */
+static int ca_crl_check(struct gh_conn *cn, WOLFSSL_X509_STORE_CTX *st, const unsigned char *der,
+                        int der_len, const struct cert_identity *ca)
+{
+    char detail[sizeof cn->detail];
+    if (!st->store || !st->store->cm)
+        return 0;
+    int rc = wolfSSL_CertManagerCheckCRL(st->store->cm, der, der_len);
+    if (rc == CRL_CERT_REVOKED) {
+        snprintf(detail, sizeof detail, "the CA %s is revoked (its issuer's CRL in crl.pem lists it)",
+                 ca->subject);
+        reject(cn, "revoked", detail);
+        return GH_E_INVALID;
+    }
+    if (rc != CRL_MISSING && rc != CRL_CERT_DATE_ERR)
+        return 0;   /* checked and fine, or a date wolfSSL has judged already */
+    trust_crl_missing(&cn->anchors, cn->trust_gen, ca->issuer);
+    if (cn->policy.crl == GH_CRL_REQUIRED) {
+        snprintf(detail, sizeof detail, "the CA %s: crl.pem has no current CRL from its issuer",
+                 ca->subject);
+        reject(cn, "revocation-unknown", detail);
+        return GH_E_INVALID;
+    }
+    gh_log(GH_LOG_WARN, "%s (a CA a client sent): no current CRL from its issuer in crl.pem; "
+           "not checked (crl = optional)", ca->subject);
+    return 0;
 }
 
 /* A verified client: decide its mapping now (the router keeps the decision
@@ -296,6 +337,19 @@ static int admit(struct gh_conn *cn)
         return 0;
     reject(cn, "admin-reserve", why);
     return GH_E_NOMEM;
+}
+
+/* A client certificate that wolfSSL or certinfo cannot decode (an unknown
+ * critical extension, a zero serial, too large, a key type not built in):
+ * the audit names it by the SHA-256 of the DER the client sent, without a
+ * subject. */
+static void fingerprint_raw(struct gh_conn *cn, const WOLFSSL_X509_STORE_CTX *st)
+{
+    if (cn->has_cert || !st->certs || st->totalCerts < 1 || !st->certs[0].buffer)
+        return;
+    memset(&cn->id, 0, sizeof cn->id);
+    if (wc_Sha256Hash(st->certs[0].buffer, st->certs[0].length, cn->id.sha256) == 0)
+        cn->has_cert = 1;
 }
 
 /* Every certificate of the client's chain, top down, leaf last (wolfSSL's
@@ -331,6 +385,10 @@ static int on_verify(int preverify, WOLFSSL_X509_STORE_CTX *st)
             reject(cn, "bad-certificate", e.msg);
         }
     }
+    /* (a CRL from its issuer that waited for it and failed: say so once) */
+    if (!preverify && depth == 0 && cn->has_cert &&
+        (st->error == CRL_MISSING || st->error == CRL_CERT_DATE_ERR))
+        trust_crl_missing(&cn->anchors, cn->trust_gen, cn->id.issuer);
     /* `crl = optional`: a client whose issuer has no current CRL in crl.pem
      * (none at all, or one past its nextUpdate, which wolfSSL will not use)
      * is served, with a warning. wolfSSL checks the CRL only after the
@@ -366,7 +424,7 @@ static int on_verify(int preverify, WOLFSSL_X509_STORE_CTX *st)
             snprintf(msg, sizeof msg, "%s%s", depth ? "a CA certificate of its chain: " : "", detail);
             reject(cn, "policy", msg);
         } else if (depth > 0 && scratch && !self_signed && !anchor) {
-            if (cn->nchain < GH_MAX_CHAIN_DEPTH + 1) {
+            if (ca_crl_check(cn, st, der, der_len, scratch) == 0 && cn->nchain < GH_MAX_CHAIN_DEPTH + 1) {
                 cn->chain_subject[cn->nchain] = trust_name_key(scratch->subject);
                 cn->chain_issuer[cn->nchain] = trust_name_key(scratch->issuer);
                 keep_chain_der(cn, der, (size_t)der_len);
@@ -397,13 +455,18 @@ static int on_verify(int preverify, WOLFSSL_X509_STORE_CTX *st)
      * in the shared store (internal.c, "Adding CA from chain"). A CA
      * certificate that merely does not chain to ca.pem never gets here as a
      * failure: WOLFSSL_ALT_CERT_CHAINS skips it without caching it. */
-    if (cn->policy.reject == GH_REJECT_PAGE && depth == 0)
-        return 1;
+    if (cn->policy.reject == GH_REJECT_PAGE && depth == 0 && der)
+        return 1;   /* (one that does not parse ends the handshake all the same) */
     /* A CA certificate failed before wolfSSL got to the client's own: name
      * the client in the audit all the same (it sent its certificate first). */
     if (depth > 0 && !cn->has_cert && st->certs && st->totalCerts > 0 &&
         certinfo_from_der(st->certs[0].buffer, st->certs[0].length, &cn->id, &e) == 0)
         cn->has_cert = 1;
+    fingerprint_raw(cn, st);
+    /* Our own refusal of what wolfSSL accepted: the alert says revoked when
+     * a CA on the path is (wolfssl-0006: the callback's error stands). */
+    if (preverify && strcmp(cn->reason, "revoked") == 0)
+        st->error = CRL_CERT_REVOKED;
     audit_refused_handshake(cn);
     return 0;
 }

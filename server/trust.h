@@ -18,13 +18,26 @@
 #include "gh_error.h"
 #include "settings.h"
 
-/* The certificates of ca.pem, by subject: where a client's chain ends
- * (tls.c tls_chain_check). */
+/* What a handshake needs of a generation's trust, copied at ClientHello:
+ * the certificates of ca.pem by subject (where a client's chain ends, tls.c
+ * tls_chain_check) with each one's revocation verdict (trust_anchor_verdict),
+ * and the issuers of the CRLs in crl.pem that wait for their issuer
+ * (trust_crl_missing). */
 struct trust_anchors {
     int n;
     uint64_t subject[GH_MAX_TRUST_ANCHORS];   /* trust_name_key() of each subject */
     int64_t not_before[GH_MAX_TRUST_ANCHORS]; /* ... and its validity: ca.pem loads */
     int64_t not_after[GH_MAX_TRUST_ANCHORS];  /* whatever the clock, chain_check judges */
+    uint8_t state[GH_MAX_TRUST_ANCHORS];     /* fine, revoked, or unchecked with crl = required */
+    uint8_t name[GH_MAX_TRUST_ANCHORS];      /* the CA to blame, in names[] (0xff: unnamed) */
+    int nnames;
+    char names[GH_MAX_BAD_ANCHORS][GH_DN_MAX];
+    int npending;
+    struct {
+        uint64_t issuer;                      /* trust_name_key() of the CRL's issuer */
+        int64_t next_update;
+        uint8_t crl;                          /* its number in crl.pem, from 1 */
+    } pending[GH_MAX_PENDING_CRLS];
 };
 
 /* A subject or issuer, as certinfo renders it, as a key to compare. */
@@ -39,6 +52,17 @@ int trust_store_create(WOLFSSL_X509_STORE **out, struct trust_anchors *anchors, 
                        const struct gh_policy *policy, char *crl_problem,
                        size_t crl_problem_cap, struct gh_error *err);
 void trust_store_free(WOLFSSL_X509_STORE *store);
+
+/* A client's path ends at the certificate of ca.pem with this subject: 0 when
+ * that CA and the CAs of ca.pem above it stand, else CRL_CERT_REVOKED (one is
+ * revoked) or CRL_MISSING (`crl = required` and one has no current CRL from
+ * its issuer), with a detail naming the CA. */
+int trust_anchor_verdict(const struct trust_anchors *a, uint64_t subject, char *detail, size_t cap);
+
+/* wolfSSL found no usable CRL from issuer for a certificate: if crl.pem holds
+ * a CRL from it that waited for its issuer, say once per generation why it is
+ * not used (its signature failed, or it went stale). */
+void trust_crl_missing(const struct trust_anchors *a, uint32_t generation, const char *issuer);
 
 /* Re-check an open connection after a reload (cfg is the new generation):
  * the CA certificates it sent at its handshake and its own certificate (der)

@@ -172,6 +172,11 @@
  * ServerHello still goes out first on its own (patches/wolfssl-0005). */
 #define WOLFSSL_TLS13_SEND_SERVER_HELLO_ALONE
 
+/* tls.c refuses a client whose path runs through a revoked CA, which wolfSSL
+ * passed: the verify callback's error then decides the alert
+ * (certificate_revoked), patches/wolfssl-0006. */
+#define WOLFSSL_VERIFY_CB_SETS_ERROR
+
 /* ---- hardware keys: PKCS#11 and crypto callbacks (platform/keystore) ---- */
 #define WOLF_CRYPTO_CB
 #define HAVE_PKCS11

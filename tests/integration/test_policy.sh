@@ -257,13 +257,21 @@ expect_match "... the log says why" "$(cat "$GH_LOG")" 'warning: crl\.pem: CRL 1
 crl_case "" "$PKI/crl-stale.pem" required page
 expect "... and with reject = page: 403 revocation-unknown" "$(sc admin)" "403 revocation-unknown"
 
+# every CA on the path needs its issuer's CRL: the client CA's from the root
+cat "$PKI/crl.pem" "$PKI/crl-root.pem" >"$T/crl-both.pem"
 crl_case "" "$PKI/crl.pem" required handshake
-expect "crl = required with a current crl.pem: admin is served" "$(sc admin)" "200 -"
+expect "crl = required, crl.pem without the root's CRL: admin is refused (its CA cannot be checked)" \
+    "$(sc admin)" "000 -"
+expect_match "... audit reason revocation-unknown, naming the client CA (in the log: admin cannot read the API)" \
+    "$(grep 'CN=Alice Admin' "$GH_LOG" | tail -1)" \
+    'reason=revocation-unknown .*detail=the CA .*Gatehouse Demo Client CA.*: crl\.pem has no current CRL'
+crl_case "" "$T/crl-both.pem" required handshake
+expect "crl = required with current CRLs of the root and the client CA: admin is served" "$(sc admin)" "200 -"
 expect "... a revoked certificate is refused" "$(sc revoked)" "000 -"
 expect "... with alert certificate_revoked" "$(alert)" "certificate revoked"
 rm -f "$flash/crl.pem"; gh_reload
 expect "crl.pem removed, reloaded: everyone is refused" "$(sc admin)" "000 -"
-cp "$PKI/crl.pem" "$flash/crl.pem"; gh_reload
+cp "$T/crl-both.pem" "$flash/crl.pem"; gh_reload
 expect "a current crl.pem put back, reloaded: admin is served again" "$(sc admin)" "200 -"
 
 crl_case "" - optional handshake

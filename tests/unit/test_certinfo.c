@@ -423,6 +423,60 @@ static void test_same_certificate_mapped_twice_is_refused(void **s)
                                      "1), which decides first");
 }
 
+/* A CRL's issuer, written as certinfo writes a certificate's subject (a
+ * pending CRL finds its CA by it), and its dates against openssl's. */
+static int64_t openssl_crl_date(const char *name, const char *opt, const char *prefix)
+{
+    char cmd[768], text[128];
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    snprintf(cmd, sizeof cmd, "openssl crl -in '%s/%s.pem' -noout %s", pki, name, opt);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(text, sizeof text, f));
+    pclose(f);
+    assert_true(strncmp(text, prefix, strlen(prefix)) == 0);
+    assert_non_null(strptime(text + strlen(prefix), "%b %d %H:%M:%S %Y GMT", &tm));
+    return (int64_t)timegm(&tm);
+}
+
+static void read_crl(const char *name, struct crl_info *info)
+{
+    char path[512];
+    size_t n = 0;
+    DerBuffer *d = NULL;
+    struct gh_error e;
+    snprintf(path, sizeof path, "%s/%s.pem", pki, name);
+    char *pem = slurp(path, &n);
+    assert_non_null(pem);
+    assert_int_equal(wc_PemToDer((unsigned char *)pem, (long)n, CRL_TYPE, &d, NULL, NULL, NULL), 0);
+    int rc = certinfo_crl_info(d->buffer, d->length, info, &e);
+    if (rc != 0)
+        print_error("%s: %s\n", name, e.msg);
+    assert_int_equal(rc, 0);
+    wc_FreeDer(&d);
+}
+
+static void test_crl_issuer_and_dates(void **s)
+{
+    struct crl_info info;
+    (void)s;
+    read_crl("crl", &info);
+    read_cert("client-ca");
+    assert_string_equal(info.issuer, id.subject);
+    assert_int_equal(info.this_update, openssl_crl_date("crl", "-lastupdate", "lastUpdate="));
+    assert_true(info.has_next_update);
+    assert_int_equal(info.next_update, openssl_crl_date("crl", "-nextupdate", "nextUpdate="));
+    read_crl("crl-root", &info);
+    read_cert("root");
+    assert_string_equal(info.issuer, id.subject);
+    read_crl("crl-stale", &info);
+    assert_true(info.next_update < (int64_t)time(NULL));
+    struct gh_error e;
+    read_der("admin");   /* a certificate is not a CRL */
+    assert_int_equal(certinfo_crl_info(der, (size_t)der_len, &info, &e), GH_E_INVALID);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -442,6 +496,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_pem_on_indented_continuation_lines_is_accepted),
         cmocka_unit_test(test_pubkey_mapping_survives_renewal),
         cmocka_unit_test(test_same_certificate_mapped_twice_is_refused),
+        cmocka_unit_test(test_crl_issuer_and_dates),
     };
     if (argc != 2) {
         fprintf(stderr, "usage: %s PKI_DIR (made by certs/make-pki.sh)\n", argv[0]);
