@@ -143,23 +143,27 @@ static void on_connection_close(const struct mg_connection *mc)
 static int on_http_error(struct mg_connection *mc, int status, const char *msg)
 {
     const struct mg_request_info *ri = mg_get_request_info(mc);
-    int api = ri && ri->local_uri && strncmp(ri->local_uri, "/api/", 5) == 0;
+    /* a request refused before it was routed has no local_uri yet */
+    const char *uri = ri ? (ri->local_uri ? ri->local_uri : ri->request_uri) : NULL;
+    int api = uri && strncmp(uri, "/api/", 5) == 0;
+    /* civetweb closes the connection after its own errors about a request: say so */
+    const char *conn_close = "Connection: close\r\n";
     /* civetweb 1.16 says "Malformed message" (400) both for a request line
      * and headers over max_request_size and for a head cut short by the
      * request timeout; its "Message too large" (413) is the former too. Both
-     * are a head that did not fit in time and space: 431. A Content-Length
-     * that is not a number gets 411 from civetweb: it is malformed, 400. */
+     * are a head that did not fit in time and space: 431. Bad framing
+     * (toolchain/patches/civetweb-0003) is 400 with the reason in msg. */
     if ((status == 400 && msg && !strcmp(msg, "Malformed message")) ||
         (status == 413 && msg && !strcmp(msg, "Message too large"))) {
         char m[160];
         snprintf(m, sizeof m, "The request line and headers must arrive complete, in at most %d "
                  "bytes and %d seconds.", GH_REQUEST_HEADER_MAX, GH_REQUEST_TIMEOUT_MS / 1000);
-        http_error(mc, 431, api, NULL, m, "Connection: close\r\n", 0);
+        http_error(mc, 431, api, NULL, m, conn_close, 0);
         return 0;
     }
     if (status == 411)
         status = 400;
-    http_error(mc, status, api, NULL, msg && *msg ? msg : mg_get_response_code_text(mc, status), NULL, 0);
+    http_error(mc, status, api, NULL, msg && *msg ? msg : mg_get_response_code_text(mc, status), conn_close, 0);
     return 0;
 }
 
@@ -233,9 +237,10 @@ int serve_main(int argc, char **argv)
             return fail(&err);
     }
 
-    char workers[16], backlog[16], req_to[16], ka_to[16], req_max[16];
+    char workers[16], backlog[16], req_to[16], ka_to[16], req_max[16], body_max[16];
     snprintf(workers, sizeof workers, "%d", GH_WORKERS);
     snprintf(req_max, sizeof req_max, "%d", GH_REQUEST_HEADER_MAX);
+    snprintf(body_max, sizeof body_max, "%d", GH_API_BODY_MAX);
     snprintf(backlog, sizeof backlog, "%d", GH_LISTEN_BACKLOG);
     snprintf(req_to, sizeof req_to, "%d", GH_REQUEST_TIMEOUT_MS);
     snprintf(ka_to, sizeof ka_to, "%d", GH_KEEPALIVE_TIMEOUT_MS);
@@ -243,6 +248,7 @@ int serve_main(int argc, char **argv)
         "listening_ports", ports,
         "num_threads", workers,
         "max_request_size", req_max,        /* each worker's header buffer, from the web pool */
+        "max_request_body_size", body_max,  /* a chunk declaring more: 413 at once (our patch) */
         "listen_backlog", backlog,
         "connection_queue", backlog,
         "request_timeout_ms", req_to,
