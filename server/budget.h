@@ -150,9 +150,20 @@
 #define GH_WORKER_STACK_BYTES    (256 * 1024) /* civetweb thread stacks (address space; RSS is what a handshake touches) */
 #endif
 
-/* ---- audit ---- */
-#ifndef GH_AUDIT_RECORDS
-#define GH_AUDIT_RECORDS         128   /* kept in RAM, newest overwrite oldest */
+/* ---- audit (audit.h; README "Audit") ---- */
+#ifndef GH_AUDIT_REQUEST_RECORDS
+#define GH_AUDIT_REQUEST_RECORDS 64    /* allowed requests kept in RAM, newest overwrite oldest */
+#endif
+#ifndef GH_AUDIT_SECURITY_RECORDS
+#define GH_AUDIT_SECURITY_RECORDS 128  /* refusals, provisioning, reloads, warnings: a ring of
+                                          their own, which requests never overwrite */
+#endif
+#ifndef GH_AUDIT_SUMMARY_SLOTS
+#define GH_AUDIT_SUMMARY_SLOTS   32    /* keys (certificate, route, status) the log summarises
+                                          at once; more are counted together */
+#endif
+#ifndef GH_AUDIT_SUMMARY_INTERVAL_S
+#define GH_AUDIT_SUMMARY_INTERVAL_S 60 /* a repeat is counted, not logged, for this long */
 #endif
 
 #endif

@@ -14,4 +14,8 @@ void gh_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)
  * request, which is built without printf. */
 void gh_log_text(int level, const char *text, size_t len);
 
+/* Called with the text of every warning line (no prefix, no newline): the
+ * server makes each an audit record (audit_warning). NULL: none. */
+void gh_log_set_warning_hook(void (*hook)(const char *text, size_t len));
+
 #endif

@@ -138,6 +138,32 @@ static void on_connection_close(const struct mg_connection *mc)
     conn_reset(c);
 }
 
+/* A request civetweb refused before routing (bad framing, a head too large)
+ * is a refused request like any other: a security record. */
+static void audit_refused(struct mg_connection *mc, const struct mg_request_info *ri, int status,
+                          const char *msg)
+{
+    struct audit_record r;
+    struct gh_conn *cn = mg_get_thread_pointer(mc);
+    memset(&r, 0, sizeof r);
+    r.kind = AUDIT_REQUEST;
+    r.status = status;
+    snprintf(r.reason, sizeof r.reason, "%s",
+             status == 431 ? "head-too-large" : status == 413 ? "too-large" : "malformed");
+    snprintf(r.detail, sizeof r.detail, "%s", msg ? msg : "");
+    if (ri) {
+        snprintf(r.method, sizeof r.method, "%s", ri->request_method ? ri->request_method : "");
+        snprintf(r.route, sizeof r.route, "%s", ri->request_uri ? ri->request_uri : "");
+        snprintf(r.peer, sizeof r.peer, "%s", ri->remote_addr);
+    }
+    if (cn && cn->has_cert) {
+        r.has_cert = 1;
+        memcpy(r.sha256, cn->id.sha256, 32);
+        snprintf(r.subject, sizeof r.subject, "%s", cn->id.subject);
+    }
+    audit_add(&r);
+}
+
 /* Errors civetweb answers itself (a malformed request line, headers too
  * large): same look as ours, and no server version. */
 static int on_http_error(struct mg_connection *mc, int status, const char *msg)
@@ -159,10 +185,12 @@ static int on_http_error(struct mg_connection *mc, int status, const char *msg)
         snprintf(m, sizeof m, "The request line and headers must arrive complete, in at most %d "
                  "bytes and %d seconds.", GH_REQUEST_HEADER_MAX, GH_REQUEST_TIMEOUT_MS / 1000);
         http_error(mc, 431, api, NULL, m, conn_close, 0);
+        audit_refused(mc, ri, 431, m);
         return 0;
     }
     if (status == 411)
         status = 400;
+    audit_refused(mc, ri, status, msg);
     http_error(mc, status, api, NULL, msg && *msg ? msg : mg_get_response_code_text(mc, status), conn_close, 0);
     return 0;
 }
@@ -184,6 +212,13 @@ static int fail(struct gh_error *err)
 
 static char server_pem_[GH_TRUST_MAX_BYTES];
 
+static void reload_audit(const char *reason, const char *detail)
+{
+    const struct gh_config *cfg = config_acquire();
+    audit_note(AUDIT_RELOAD, reason, cfg->flash_generation, detail);
+    config_release(cfg);
+}
+
 int serve_main(int argc, char **argv)
 {
     struct serve_args a;
@@ -197,6 +232,7 @@ int serve_main(int argc, char **argv)
     if (listening_ports(&a, ports, sizeof ports))
         return 2;
     gh_log_open(a.use_syslog, a.verbose);
+    gh_log_set_warning_hook(audit_warning);   /* policy, clock, memory: security records */
     gh_error_clear(&err);
 
     /* Signals: the main thread waits for them; workers never see them. */
@@ -314,6 +350,9 @@ int serve_main(int argc, char **argv)
                 char line[400];
                 gh_error_format(&rerr, line, sizeof line);
                 gh_log(GH_LOG_ERR, "reload refused, the active configuration stays: %s", line);
+                reload_audit("refused", line);
+            } else {
+                reload_audit("ok", "SIGHUP: the flash's files are active");
             }
             continue;
         }
@@ -321,6 +360,7 @@ int serve_main(int argc, char **argv)
         break;
     }
     mg_stop(mg);
+    audit_flush();   /* the log's last summary lines */
     keystore_close(&ks);
     tls_ctx_free(ctx_);
     config_shutdown();
