@@ -89,8 +89,25 @@ expect_match "... naming it" "$(printf '%s' "$body" | jq -r .error)" 'Unknown au
 gh_curl admin '/api/audit?kind=' >/dev/null
 expect "an empty kind: 400" "$(status)" 400
 
+# more keys than the summary table holds: 2 x slots distinct refused routes
+many=$((2 * slots))
+curl -sS --max-time $((60 * SLOW)) --cacert "$PKI/root.pem" --cert "$PKI/admin-chain.pem" --key "$PKI/admin.key" \
+    -o /dev/null -w '%{http_code}\n' "https://127.0.0.1:$GH_PORT/api/nope[1-$many]" >"$T/many" 2>/dev/null
+expect "$many distinct unknown routes: all 404" "$(grep -c '^404$' "$T/many")" "$many"
+gh_curl admin '/api/audit?kind=security&limit=64' >"$T/k.json"
+expect "... each a security record" "$(jq '[.[] | select(.status == 404)] | length' "$T/k.json")" 64
+
 # ---- the log: each certificate's repeats are summarised
 gh_stop   # SIGTERM writes the last summary lines
+nope_full=$(grep -F 'audit seq=' "$GH_LOG" | grep -c 'route="/api/nope')
+nope_over=$(sed -n 's/.*audit summary count=\([0-9]*\) .* records of more certificates and routes than the summary table holds.*/\1/p' "$GH_LOG" |
+            awk '{ s += $1 } END { print s + 0 }')
+expect_match "the summary table full: some of the $many routes written in full" "$nope_full" '^[1-9][0-9]*$'
+if [ "$nope_full" -lt "$many" ] && [ "$((nope_full + nope_over))" -eq "$many" ]; then
+    ok "... the other $nope_over counted in one overflow line"
+else
+    bad "... $nope_full written in full and $nope_over counted as overflow, expected $many in all with an overflow"
+fi
 wkey="route=\"/api/whoami\" fingerprint=$(fingerprint admin)"
 skey="route=\"/api/status\" fingerprint=$(fingerprint operator)"
 full=$(grep -F 'audit seq=' "$GH_LOG" | grep -F "$wkey" | grep -c 'status=200')
@@ -105,8 +122,8 @@ expect "operator's flood: $flood in all, full lines and counts" "$((full + count
 lines=$(grep -c 'audit ' "$GH_LOG")
 intervals=$(( secs / $(budget GH_AUDIT_SUMMARY_INTERVAL_S) + 1 ))
 bound=$(( intervals * (2 * slots + 1) + 10 ))
-if [ "$lines" -le "$bound" ]; then ok "the log has $lines audit lines for $((2 * flood)) requests (bound $bound)"
-else bad "the log has $lines audit lines for $((2 * flood)) requests, more than $bound"; fi
+if [ "$lines" -le "$bound" ]; then ok "the log has $lines audit lines for $((2 * flood + many)) requests (bound $bound)"
+else bad "the log has $lines audit lines for $((2 * flood + many)) requests, more than $bound"; fi
 bytes=$(wc -c <"$GH_LOG")
 if [ "$bytes" -lt 65536 ]; then ok "the log is $bytes bytes"; else bad "the log is $bytes bytes (not summarised?)"; fi
 finish
