@@ -84,6 +84,16 @@ headers_ok "a 413" api
 code=$({ printf 'PUT /api/certmap HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n'
          for _ in $(seq 1 70); do printf '400\r\n%s\r\n' "$(long 1024)"; done; printf '0\r\n\r\n'; sleep 1; } | raw admin)
 expect "a chunked body over the limit: 413" "$code" 413
+# refused while the client is still sending: the answer must not be lost to
+# a reset (the close drains what is still coming, for at most a second)
+long 200000 >"$T/huge.ini"
+got=
+for _ in 1 2 3 4 5; do
+    gh_curl admin /api/certmap -X PUT -H 'Transfer-Encoding: chunked' -H 'Expect:' \
+        -H 'Content-Type: text/plain' --data-binary "@$T/huge.ini" >/dev/null
+    got="$got $(status)"
+done
+expect "a chunked upload of 200 KB streamed by curl, five times: 413 each" "$got" " 413 413 413 413 413"
 long 9000 | sed 's/^/{"location":"/; s/$/"}/' >"$T/big.json"
 gh_curl admin /api/settings -X PUT --data-binary "@$T/big.json" -H 'Content-Type: application/json' >/dev/null
 expect "PUT /api/settings over its limit: 413" "$(status)" 413
@@ -192,9 +202,12 @@ done
 printf "${chunked_put}5\nabcde\r\n0\r\n\r\n$next_req" | framed "a chunk size ended by a bare LF" 400
 printf "${chunked_put}5;a=\001\r\nabcde\r\n0\r\n\r\n$next_req" | framed "a control character in a chunk extension" 400
 printf "${chunked_put}5\r\nabcdeXY0\r\n\r\n$next_req" | framed "chunk data not followed by CRLF" 400
+printf "${chunked_put}5\r\nabcde\r\n0\r\nX-Trailer: $(long 5000)\r\n\r\n$next_req" | framed "a trailer over 4096 bytes" 400
 table_head >"$T/chunked.ini"
 { printf "${chunked_put%\\r\\n\\r\\n}\r\nConnection: close\r\n\r\n%x;name=value\r\n" "$(wc -c <"$T/chunked.ini")"
   cat "$T/chunked.ini"; printf '\r\n0\r\n\r\n'; } | framed "a well-formed chunked upload (with an extension)" 200
+{ printf "${chunked_put%\\r\\n\\r\\n}\r\nConnection: close\r\n\r\n%x\r\n" "$(wc -c <"$T/chunked.ini")"
+  cat "$T/chunked.ini"; printf '\r\n0\r\nX-Trailer: v\r\n\r\n'; } | framed "a chunked upload with a short trailer" 200
 
 # a body refused by size is not waited for
 printf 'PUT /api/certmap HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000000\r\n\r\nabc' |
