@@ -66,7 +66,7 @@
  * (patches/civetweb-0003). A worker waits for it at most this long: */
 #define GH_CLOSE_DRAIN_MS        1000  /* ... in all */
 #define GH_CLOSE_QUIET_MS        100   /* ... for the client's next bytes or its FIN */
-#define GH_CLOSE_DRAIN_BYTES     (64 * 1024) /* ... reading no more than */
+#define GH_CLOSE_DRAIN_BYTES     (1024 * 1024) /* ... reading no more than (a refused body still arriving) */
 #define GH_API_BODY_MAX          (64 * 1024) /* PUT bodies; larger gets 413 */
 #define GH_RESPONSE_MAX          (80 * 1024) /* one JSON/text answer rendered in memory */
 #define GH_HTTP_COALESCE_BYTES   (16 * 1024) /* an answer up to this is sent in one TLS record
@@ -179,9 +179,20 @@
 #define GH_WORKER_STACK_BYTES    (256 * 1024) /* civetweb thread stacks (address space; RSS is what a handshake touches) */
 #endif
 
-/* ---- audit ---- */
-#ifndef GH_AUDIT_RECORDS
-#define GH_AUDIT_RECORDS         128   /* kept in RAM, newest overwrite oldest */
+/* ---- audit (audit.h; README "Audit") ---- */
+#ifndef GH_AUDIT_REQUEST_RECORDS
+#define GH_AUDIT_REQUEST_RECORDS 64    /* allowed requests kept in RAM, newest overwrite oldest */
+#endif
+#ifndef GH_AUDIT_SECURITY_RECORDS
+#define GH_AUDIT_SECURITY_RECORDS 128  /* refusals, provisioning, reloads, warnings: a ring of
+                                          their own, which requests never overwrite */
+#endif
+#ifndef GH_AUDIT_SUMMARY_SLOTS
+#define GH_AUDIT_SUMMARY_SLOTS   32    /* keys (certificate, route, status) the log summarises
+                                          at once; more are counted together */
+#endif
+#ifndef GH_AUDIT_SUMMARY_INTERVAL_S
+#define GH_AUDIT_SUMMARY_INTERVAL_S 60 /* a repeat is counted, not logged, for this long */
 #endif
 
 #endif

@@ -129,6 +129,8 @@ long http_read_body(struct mg_connection *mc, char *buf, size_t cap)
          * length is not announced (chunked) */
         char extra;
         int n = got < cap ? mg_read(mc, buf + got, cap - got) : mg_read(mc, &extra, 1);
+        if (n == MG_READ_TOO_LARGE)
+            return -413;   /* a chunk declared more than any body may be */
         if (n < 0)
             return -400;
         if (n == 0)
@@ -140,15 +142,4 @@ long http_read_body(struct mg_connection *mc, char *buf, size_t cap)
     if (want >= 0 && (long long)got != want)
         return -400;
     return (long)got;
-}
-
-int http_check_limits(struct mg_connection *mc, int is_api, int head)
-{
-    const struct mg_request_info *ri = mg_get_request_info(mc);
-    if (ri && ri->num_headers >= MG_MAX_HEADERS) {
-        char m[96];
-        snprintf(m, sizeof m, "A request may carry at most %d header lines.", MG_MAX_HEADERS - 1);
-        return http_error(mc, 431, is_api, NULL, m, "Connection: close\r\n", head);
-    }
-    return 0;
 }

@@ -46,10 +46,4 @@ int http_send_json(struct gh_request *rq, int status, struct json *j);
  * the body is shorter than its Content-Length or the framing is bad. */
 long http_read_body(struct mg_connection *mc, char *buf, size_t cap);
 
-/* Limits civetweb does not enforce itself: it keeps the first MG_MAX_HEADERS
- * header lines and silently drops the rest (a Content-Length among them
- * would be lost). A request with that many is answered 431 here: returns 431
- * when it answered, 0 when the request may go on. Call first thing. */
-int http_check_limits(struct mg_connection *mc, int is_api, int head);
-
 #endif

@@ -11,6 +11,12 @@
 
 static int use_syslog_;
 static int verbose_;
+static void (*warning_hook_)(const char *text, size_t len);
+
+void gh_log_set_warning_hook(void (*hook)(const char *text, size_t len))
+{
+    warning_hook_ = hook;
+}
 static pthread_mutex_t lock_ = PTHREAD_MUTEX_INITIALIZER;
 
 void gh_log_open(int use_syslog, int verbose)
@@ -26,6 +32,8 @@ void gh_log_open(int use_syslog, int verbose)
 /* line holds head bytes of prefix, then n of text, and room for '\n' */
 static void emit(int level, char *line, size_t head, size_t n)
 {
+    if (level == GH_LOG_WARN && warning_hook_)
+        warning_hook_(line + head, n);
     if (use_syslog_)
         syslog(level, "%.*s", (int)n, line + head);
     line[head + n] = '\n';

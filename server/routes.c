@@ -162,9 +162,6 @@ int routes_handle(struct mg_connection *mc, void *unused)
     rq.audit = &ar;
     rq.head = !strcmp(rq.ri->request_method, "HEAD");
     authz_lookup(rq.ri->request_method, rq.ri->local_uri, &rq.route);
-    int lim = http_check_limits(mc, rq.route.is_api, rq.head);
-    if (lim)
-        return lim;   /* civetweb's own limits, answered as ours (http.c) */
 
     ar.kind = AUDIT_REQUEST;
     snprintf(ar.method, sizeof ar.method, "%s", rq.ri->request_method);

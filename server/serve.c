@@ -143,28 +143,60 @@ static void on_connection_close(const struct mg_connection *mc)
     conn_reset(c);
 }
 
+/* A request civetweb refused before routing (bad framing, a head too large)
+ * is a refused request like any other: a security record. */
+static void audit_refused(struct mg_connection *mc, const struct mg_request_info *ri, int status,
+                          const char *msg)
+{
+    struct audit_record r;
+    struct gh_conn *cn = mg_get_thread_pointer(mc);
+    memset(&r, 0, sizeof r);
+    r.kind = AUDIT_REQUEST;
+    r.status = status;
+    snprintf(r.reason, sizeof r.reason, "%s",
+             status == 431 ? "head-too-large" : status == 413 ? "too-large" : "malformed");
+    snprintf(r.detail, sizeof r.detail, "%s", msg ? msg : "");
+    if (ri) {
+        snprintf(r.method, sizeof r.method, "%s", ri->request_method ? ri->request_method : "");
+        snprintf(r.route, sizeof r.route, "%s", ri->request_uri ? ri->request_uri : "");
+        snprintf(r.peer, sizeof r.peer, "%s", ri->remote_addr);
+    }
+    if (cn && cn->has_cert) {
+        r.has_cert = 1;
+        memcpy(r.sha256, cn->id.sha256, 32);
+        snprintf(r.subject, sizeof r.subject, "%s", cn->id.subject);
+    }
+    audit_add(&r);
+}
+
 /* Errors civetweb answers itself (a malformed request line, headers too
  * large): same look as ours, and no server version. */
 static int on_http_error(struct mg_connection *mc, int status, const char *msg)
 {
     const struct mg_request_info *ri = mg_get_request_info(mc);
-    int api = ri && ri->local_uri && strncmp(ri->local_uri, "/api/", 5) == 0;
+    /* a request refused before it was routed has no local_uri yet */
+    const char *uri = ri ? (ri->local_uri ? ri->local_uri : ri->request_uri) : NULL;
+    int api = uri && strncmp(uri, "/api/", 5) == 0;
+    /* civetweb closes the connection after its own errors about a request: say so */
+    const char *conn_close = "Connection: close\r\n";
     /* civetweb 1.16 says "Malformed message" (400) both for a request line
      * and headers over max_request_size and for a head cut short by the
      * request timeout; its "Message too large" (413) is the former too. Both
-     * are a head that did not fit in time and space: 431. A Content-Length
-     * that is not a number gets 411 from civetweb: it is malformed, 400. */
+     * are a head that did not fit in time and space: 431. Bad framing
+     * (toolchain/patches/civetweb-0003) is 400 with the reason in msg. */
     if ((status == 400 && msg && !strcmp(msg, "Malformed message")) ||
         (status == 413 && msg && !strcmp(msg, "Message too large"))) {
         char m[160];
         snprintf(m, sizeof m, "The request line and headers must arrive complete, in at most %d "
                  "bytes and %d seconds.", GH_REQUEST_HEADER_MAX, GH_REQUEST_TIMEOUT_MS / 1000);
-        http_error(mc, 431, api, NULL, m, "Connection: close\r\n", 0);
+        http_error(mc, 431, api, NULL, m, conn_close, 0);
+        audit_refused(mc, ri, 431, m);
         return 0;
     }
     if (status == 411)
         status = 400;
-    http_error(mc, status, api, NULL, msg && *msg ? msg : mg_get_response_code_text(mc, status), NULL, 0);
+    audit_refused(mc, ri, status, msg);
+    http_error(mc, status, api, NULL, msg && *msg ? msg : mg_get_response_code_text(mc, status), conn_close, 0);
     return 0;
 }
 
@@ -206,6 +238,13 @@ static void *shutdown_watchdog(void *unused)
     return NULL;
 }
 
+static void reload_audit(const char *reason, const char *detail)
+{
+    const struct gh_config *cfg = config_acquire();
+    audit_note(AUDIT_RELOAD, reason, cfg->flash_generation, detail);
+    config_release(cfg);
+}
+
 int serve_main(int argc, char **argv)
 {
     struct serve_args a;
@@ -220,6 +259,7 @@ int serve_main(int argc, char **argv)
     if (listening_ports(&a, ports, sizeof ports))
         return 2;
     gh_log_open(a.use_syslog, a.verbose);
+    gh_log_set_warning_hook(audit_warning);   /* policy, clock, memory: security records */
     gh_error_clear(&err);
 
     /* Signals: the main thread waits for them; workers never see them. */
@@ -277,9 +317,10 @@ int serve_main(int argc, char **argv)
             return fail(&err);
     }
 
-    char workers[16], backlog[16], req_to[16], ka_to[16], req_max[16], linger[16];
+    char workers[16], backlog[16], req_to[16], ka_to[16], req_max[16], linger[16], body_max[16];
     snprintf(workers, sizeof workers, "%d", GH_WORKERS);
     snprintf(req_max, sizeof req_max, "%d", GH_REQUEST_HEADER_MAX);
+    snprintf(body_max, sizeof body_max, "%d", GH_API_BODY_MAX);
     snprintf(backlog, sizeof backlog, "%d", GH_LISTEN_BACKLOG);
     snprintf(req_to, sizeof req_to, "%d", GH_REQUEST_TIMEOUT_MS);
     snprintf(ka_to, sizeof ka_to, "%d", GH_KEEPALIVE_TIMEOUT_MS);
@@ -288,6 +329,7 @@ int serve_main(int argc, char **argv)
         "listening_ports", ports,
         "num_threads", workers,
         "max_request_size", req_max,        /* each worker's header buffer, from the web pool */
+        "max_request_body_size", body_max,  /* a chunk declaring more: 413 at once (our patch) */
         "listen_backlog", backlog,
         "connection_queue", backlog,
         "request_timeout_ms", req_to,
@@ -375,6 +417,9 @@ int serve_main(int argc, char **argv)
                 char line[400];
                 gh_error_format(&rerr, line, sizeof line);
                 gh_log(GH_LOG_ERR, "reload refused, the active configuration stays: %s", line);
+                reload_audit("refused", line);
+            } else {
+                reload_audit("ok", "SIGHUP: the flash's files are active");
             }
             continue;
         }
@@ -385,6 +430,7 @@ int serve_main(int argc, char **argv)
     sem_post(&stopping_);
     mg_stop(mg);
     clock_close(&clk);
+    audit_flush();   /* the log's last summary lines */
     keystore_close(&ks);
     tls_ctx_free(ctx_);
     config_shutdown();

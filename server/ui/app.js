@@ -335,8 +335,15 @@
   async function pageAudit(v) {
     v.append(head('Audit', refresh()));
     if (!can('admin')) return v.append(box('note', 'Administrators only.', 'The audit log is for administrators.'));
-    const r = await api('GET', '/api/audit');
+    // #/audit?kind=security: the security ring only, which a flood of
+    // allowed requests cannot push out of the newest page
+    const kind = (/[?&]kind=([a-z]+)/.exec(location.hash) || [])[1] === 'security' ? 'security' : '';
+    const r = await api('GET', '/api/audit' + (kind ? '?kind=' + kind : ''));
     if (!r.ok) return v.append(box('error', 'The audit log could not be read.', errText(r)));
+    const which = h('select', { id: 'audit-kind', 'aria-label': 'Records' },
+      h('option', { value: '' }, 'All records'), h('option', { value: 'security' }, 'Security events only'));
+    which.value = kind;
+    which.addEventListener('change', () => { location.hash = '#/audit' + (which.value ? '?kind=' + which.value : ''); });
     const recs = Array.isArray(r.data) ? r.data : [];
     const q = h('input', { type: 'search', id: 'audit-filter', placeholder: 'Filter: name, fingerprint, route, detail\u2026', 'aria-label': 'Filter records by text' });
     const reasons = [...new Set(recs.map((x) => x.reason).filter(Boolean))].sort();
@@ -351,7 +358,7 @@
     function paint() {
       const t = q.value.trim().toLowerCase();
       const list = recs.filter((x) => (!t || text(x).includes(t)) && (!reason.value || x.reason === reason.value) &&
-        (!status.value || (status.value === '0' ? x.status === 0 : String(x.status)[0] === status.value && x.status > 0)));
+        (!status.value || (status.value === '0' ? x.kind === 'handshake' : String(x.status)[0] === status.value && x.status > 0)));
       count.textContent = 'Showing ' + list.length + ' of ' + plural(recs.length, 'record') + ', newest first.';
       body.replaceChildren(...list.map((x) => h('tr', null,
         h('td', { 'data-label': 'Time', class: 'small' }, (x.time || '').replace('T', ' ').replace('Z', ' UTC')),
@@ -360,7 +367,7 @@
           x.fingerprint ? h('div', { class: 'mono small muted', title: x.fingerprint }, x.fingerprint.slice(0, 23) + '\u2026') : null),
         h('td', { 'data-label': 'Mapping' }, x.mapping || '—', x.role ? h('div', { class: 'small muted' }, x.role) : null),
         h('td', { 'data-label': 'Request', class: 'mono small' }, x.method ? x.method + ' ' + x.route : '—', h('div', { class: 'muted' }, x.peer)),
-        h('td', { 'data-label': 'Status', class: 'st-' + String(x.status)[0] }, x.status ? String(x.status) : 'TLS'),
+        h('td', { 'data-label': 'Status', class: 'st-' + String(x.status)[0] }, x.status ? String(x.status) : x.kind === 'handshake' ? 'TLS' : '—'),
         h('td', { 'data-label': 'Reason' }, x.reason),
         h('td', { 'data-label': 'Detail', class: 'small' }, x.detail || ''))));
     }
@@ -368,7 +375,7 @@
     reason.addEventListener('change', paint);
     status.addEventListener('change', paint);
     paint();
-    v.append(h('div', { class: 'filters' }, q, reason, status), count,
+    v.append(h('div', { class: 'filters' }, which, q, reason, status), count,
       h('div', { class: 'card scroll' }, h('table', { class: 'cards', id: 'audit-table' },
         h('thead', null, h('tr', null, ['Time', 'Kind', 'Certificate', 'Mapping', 'Request', 'Status', 'Reason', 'Detail'].map((x) => h('th', null, x)))),
         body)));

@@ -293,6 +293,14 @@ test('the audit page lists the refused upload and filters by text and status', a
   for (const s of statuses) assert.match(s, /^4\d\d$/);
   assert.match(await text(page, '#audit-count'), new RegExp('Showing ' + statuses.length + ' of ' + all));
   await shot(page, 'audit-admin');
+  // the security ring alone: the refused upload, no allowed request
+  await page.selectOption('#audit-kind', 'security');
+  await page.waitForFunction(() => location.hash === '#/audit?kind=security' && document.querySelector('#audit-kind') &&
+    document.querySelector('#audit-kind').value === 'security' && document.querySelector('#audit-table'));
+  const kinds = await page.locator('#audit-table tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => [tr.querySelector('[data-label=Kind]').innerText, tr.querySelector('[data-label=Status]').innerText]));
+  assert.ok(kinds.some(([k, st]) => k === 'provision' && st === '400'), 'the refused upload is a security event');
+  for (const [k, st] of kinds) assert.ok(!(k === 'request' && /^[23]/.test(st)), 'no allowed request: ' + k + ' ' + st);
   clean(page);
 });
 

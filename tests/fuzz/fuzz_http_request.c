@@ -1,7 +1,7 @@
 /* fuzz_http_request: any bytes as an HTTP request to civetweb as Gatehouse
  * runs it (server/serve.c: the same limits and timeouts from budget.h, keep-
  * alive, decode_url, no file serving), and handled the way server/routes.c
- * and the handlers take a request apart: http_check_limits, authz_lookup on
+ * and the handlers take a request apart: authz_lookup on
  * the method and decoded path, mg_get_var on the query string (?since=,
  * ?limit=, ?force=), http_read_body into a fixed buffer, then an answer
  * through http_send/http_error (JSON or an escaped HTML page echoing the
@@ -69,9 +69,6 @@ static int handler(struct mg_connection *mc, void *unused)
     (void)unused;
     authz_lookup(ri->request_method, ri->local_uri, &route);
     int head = !strcmp(ri->request_method, "HEAD");
-    int st = http_check_limits(mc, route.is_api, head);
-    if (st)
-        return st;
     const char *qs = ri->query_string;
     if (qs) {
         mg_get_var(qs, strlen(qs), "since", v, sizeof v);
@@ -105,7 +102,8 @@ static int handler(struct mg_connection *mc, void *unused)
 static int on_http_error(struct mg_connection *mc, int status, const char *msg)
 {
     const struct mg_request_info *ri = mg_get_request_info(mc);
-    int api = ri && ri->local_uri && strncmp(ri->local_uri, "/api/", 5) == 0;
+    const char *uri = ri ? (ri->local_uri ? ri->local_uri : ri->request_uri) : NULL;
+    int api = uri && strncmp(uri, "/api/", 5) == 0;
     if ((status == 400 && msg && !strcmp(msg, "Malformed message")) ||
         (status == 413 && msg && !strcmp(msg, "Message too large")))
         status = 431;
@@ -124,13 +122,15 @@ static int on_log(const struct mg_connection *mc, const char *msg)
 
 static void start(void)
 {
-    static char max_req[16], workers[16];
+    static char max_req[16], max_body[16], workers[16];
     snprintf(max_req, sizeof max_req, "%d", GH_REQUEST_HEADER_MAX);
+    snprintf(max_body, sizeof max_body, "%d", GH_API_BODY_MAX);
     snprintf(workers, sizeof workers, "%d", 2);
     const char *options[] = {
         "listening_ports", "127.0.0.1:0",
         "num_threads", workers,
         "max_request_size", max_req,
+        "max_request_body_size", max_body,
         "request_timeout_ms", "300",   /* an unfinished request ends fast */
         "keep_alive_timeout_ms", "300",
         "enable_keep_alive", "yes",

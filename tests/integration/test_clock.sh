@@ -43,7 +43,7 @@ clock() { gh_curl admin /api/status | jq -r ".clock.$1"; }
 # the newest audit record of a subject's requests: "REASON DETAIL"
 audit_of() {
     gh_curl admin "/api/audit" |
-        jq -r --arg s "$1" '[.[] | select(.subject | startswith($s))][0] | "\(.reason) \(.detail)"'
+        jq -r --arg s "$1" '[.[] | select((.subject // "") | startswith($s))][0] | "\(.reason) \(.detail)"'
 }
 
 flash=$(make_flash)
