@@ -99,6 +99,9 @@
 #define GH_CLOCK_SAVE_INTERVAL_S 3600  /* the floor in flash is rewritten at most this often */
 #endif                                 /* (and at shutdown) */
 #define GH_CLOCK_TICK_S          60    /* how often the serve loop looks at the clock */
+#define GH_CLOCK_MAX_STEP_S      86400 /* a system clock further ahead of what the floor plus */
+                                       /* the time since can vouch for raises the floor only */
+                                       /* when the kernel says it is NTP-synchronised */
 #define GH_CLOCK_FILE_MAX        128   /* bytes of clock.floor */
 
 /* ---- board (platform/board.h: GET /api/status) ---- */

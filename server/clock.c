@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timex.h>
 #include <time.h>
 
 #include "budget.h"
@@ -45,6 +46,25 @@ static int parse(const char *buf, size_t len, int64_t *floor, uint32_t *uncounte
     return 0;
 }
 
+/* Seconds that have surely passed, whatever the wall clock does (suspend
+ * included). */
+static int64_t boot_seconds(void)
+{
+    struct timespec t;
+    if (clock_gettime(CLOCK_BOOTTIME, &t) != 0)
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec;
+}
+
+/* The kernel's word that a time daemon disciplines the clock (adjtimex(2):
+ * STA_UNSYNC clear). */
+static int ntp_synchronised(void)
+{
+    struct timex tx;
+    memset(&tx, 0, sizeof tx);
+    return adjtimex(&tx) != TIME_ERROR && !(tx.status & STA_UNSYNC);
+}
+
 void clock_open(struct gh_clock *c, struct gh_flash *flash)
 {
     char buf[GH_CLOCK_FILE_MAX], a[32], b[32];
@@ -62,6 +82,7 @@ void clock_open(struct gh_clock *c, struct gh_flash *flash)
         gh_log(GH_LOG_WARN, "%s: %s; the floor is the build time", CLOCK_FILE, err.msg);
     }
     c->floor = c->saved > c->build_time ? c->saved : c->build_time;
+    c->since = boot_seconds();
     gh_wolfssl_clock_set_floor((long long)c->floor);
     config_set_uncounted(c->uncounted);
 
@@ -92,14 +113,34 @@ static void save(struct gh_clock *c)
     c->uncounted++;
 }
 
-/* The system clock at or above the floor is trusted: the latest trusted time. */
+/* The latest trusted time: the system clock when it is at or above the
+ * floor, unless it leapt further ahead than the time since the floor was set
+ * can explain (clock.h); then only as far as that. */
 static void raise_floor(struct gh_clock *c)
 {
-    int64_t now = (int64_t)time(NULL);
-    if (now > c->floor) {
-        c->floor = now;
-        gh_wolfssl_clock_set_floor((long long)now);
+    int64_t now = (int64_t)time(NULL), boot = boot_seconds();
+    int64_t vouched = c->floor + (boot - c->since) + GH_CLOCK_MAX_STEP_S;
+    if (now <= c->floor)
+        return;
+    if (now > vouched && !ntp_synchronised()) {
+        if (!c->leap_told) {
+            char a[32], b[32];
+            clock_text(now, a, sizeof a);
+            clock_text(vouched - GH_CLOCK_MAX_STEP_S, b, sizeof b);
+            gh_log(GH_LOG_WARN, "clock: the system clock (%s) is far ahead of the floor (%s) and "
+                   "not NTP-synchronised: it is used, but the floor follows it only as time passes",
+                   a, b);
+            c->leap_told = 1;
+        }
+        now = vouched - GH_CLOCK_MAX_STEP_S;
+        if (now <= c->floor)
+            return;
+    } else {
+        c->leap_told = 0;
     }
+    c->floor = now;
+    c->since = boot;
+    gh_wolfssl_clock_set_floor((long long)now);
 }
 
 static int64_t saved_or_build(const struct gh_clock *c)

@@ -34,6 +34,9 @@ struct gh_clock {
     int64_t tried;        /* the floor of the last save that failed: the next try is an */
                           /* hour later, not every tick */
     uint32_t uncounted;   /* commits of clock.floor so far */
+    int64_t since;        /* CLOCK_BOOTTIME when the floor was last set: the floor plus */
+                          /* the time since is a time that has surely passed */
+    int leap_told;        /* the log has said that a leap ahead is not followed */
 };
 
 /* Read clock.floor from flash and give the floor to wolfSSL: before any
@@ -42,7 +45,12 @@ struct gh_clock {
  * and the build time is the floor. */
 void clock_open(struct gh_clock *c, struct gh_flash *flash);
 
-/* A trusted system clock raises the floor; the floor goes to flash when it is
+/* A system clock at or above the floor raises it, by as much as the time
+ * since the floor was set (plus GH_CLOCK_MAX_STEP_S) can vouch for, or all
+ * the way when the kernel says the clock is NTP-synchronised: a clock set
+ * years ahead (a flat RTC battery, a typo) must not become a floor that
+ * refuses every certificate once the clock is put right. The floor goes to
+ * flash when it is
  * GH_CLOCK_SAVE_INTERVAL_S past the saved one. After config_init(), then
  * every GH_CLOCK_TICK_S (the serve loop). */
 void clock_tick(struct gh_clock *c);
