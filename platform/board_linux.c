@@ -3,7 +3,7 @@
  *
  * Not getifaddrs(): glibc's builds its list with malloc on every call (~6
  * allocations per GET /api/status), and the server allocates nothing once it
- * serves (issue 5). The socket calls used instead are bare system calls in
+ * serves. The socket calls used instead are bare system calls in
  * glibc; tests/integration/test_zero_alloc.sh counts that it stays so. */
 #include "board.h"
 

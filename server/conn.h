@@ -43,7 +43,7 @@ struct gh_conn {
     uint64_t chain_subject[GH_MAX_CHAIN_DEPTH + 1];   /* trust_name_key() of subject */
     uint64_t chain_issuer[GH_MAX_CHAIN_DEPTH + 1];    /* ... and of issuer */
     uint16_t chain_der_len[GH_MAX_CHAIN_DEPTH + 1];  /* ... and their DER, one after */
-    size_t chain_der_used;                           /* the other in chain_der (0: */
+    size_t chain_der_used;                           /* the other in chain_der ((size_t)-1: */
     uint8_t chain_der[GH_CHAIN_KEEP_BYTES];          /* not kept, did not fit) */
     size_t leaf_der_len;            /* the client's own certificate, as sent, for */
     uint8_t leaf_der[GH_CERT_DER_MAX];  /* re-checks after a reload (0: none) */

@@ -11,7 +11,8 @@
  * with a problem is still handed on, cut to size with bad bytes replaced by
  * '?', so the keys after it keep their line numbers and their meaning.
  *
- * Used for certmap.ini; written to serve gatehouse.ini and settings.ini too. */
+ * Used for certmap.ini (gatehouse.ini and settings.ini have readers of their
+ * own, in settings.c and devsettings.c, still to be folded into this one). */
 #ifndef GH_INI_READER_H
 #define GH_INI_READER_H
 

@@ -541,7 +541,7 @@ void tls_connection_ends(struct gh_conn *cn, int handshake_done)
     }
 }
 
-/* ---- handshake deadlines (issue 8, overload) ----
+/* ---- handshake deadlines (overload) ----
  * civetweb serves one connection per worker from accept to close, and gives
  * a handshake the whole request timeout: a hundred clients that connect and
  * send nothing, or drip their ClientHello, hold every worker and starve
@@ -553,7 +553,7 @@ void tls_connection_ends(struct gh_conn *cn, int handshake_done)
  * worker first reads from the connection, not at accept: waiting in the
  * queue costs a client nothing. civetweb retries the handshake every 50 ms
  * (sslize), so every pending handshake passes here that often.
- * (Constants to move to budget.h.) */
+ */
 
 static int hs_ex_idx_ = -1;
 static pthread_once_t hs_once_ = PTHREAD_ONCE_INIT;

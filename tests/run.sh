@@ -26,13 +26,13 @@ run() {   # NAME BUILD_DIR CMAKE_ARGS...: configure, build, ctest
 run host build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGH_TESTS=ON
 run asan-ubsan build-asan -DCMAKE_BUILD_TYPE=Debug -DGH_SANITIZE=ON -DGH_TESTS=ON
 
-# ---- ARM (issue 7): cross builds with their tests under qemu-user, and the
+# ---- ARM: cross builds with their tests under qemu-user, and the
 # firmware image booted under qemu-system (toolchain/cross.sh, firmware/README.md)
 for t in aarch64 armhf firmware; do
     sh toolchain/cross.sh "$t" || failed="$failed $t"
 done
 
-# ---- fuzzing (issue 8): clang, libFuzzer + ASan/UBSan. Each target replays
+# ---- fuzzing: clang, libFuzzer + ASan/UBSan. Each target replays
 # its kept corpus (tests/fuzz/corpus/TARGET), then fuzzes FUZZ_SECONDS
 # (default 20) on a scratch copy, so CI finds regressions and new inputs
 # never land in the repository. tests/fuzz/README.md: longer runs.
@@ -65,7 +65,7 @@ fuzz_run() {
 }
 fuzz_run
 
-# ---- valgrind memcheck (issue 8), against the host build: every unit test,
+# ---- valgrind memcheck, against the host build: every unit test,
 # fuzz corpus replay and `gatehouse check` case of ctest, then the integration
 # tests with the server under memcheck on the C library's heap
 # (GATEHOUSE_SYSTEM_HEAP=1: memcheck cannot see inside the fixed pools). Any

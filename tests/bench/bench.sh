@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench.sh: Gatehouse against nginx on this machine, side by side (issue 5).
+# bench.sh: Gatehouse against nginx on this machine, side by side.
 #
 #   tests/bench/bench.sh            (from the source tree; about 3 minutes)
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Memory runs out, cleanly (issue 5). The server is built with 16 workers and
+# Memory runs out, cleanly. The server is built with 16 workers and
 # a TLS pool for two sessions at their peak (gatehouse_small_pool:
 # GH_WORKERS=16, GH_TLS_SESSIONS=2), so that more concurrent mutual-TLS
 # connections than that budget holds find no memory: their handshakes are

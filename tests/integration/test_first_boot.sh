@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# First boot (issue 4): with no certmap.ini in flash the firmware's default
+# First boot: with no certmap.ini in flash the firmware's default
 # table (--defaults, read-only) applies; the first provisioning writes the
 # device's own table to flash, which wins from then on.
 . "$(dirname "$0")/lib.sh"

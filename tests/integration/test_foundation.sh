@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The ground floor (issue 2): only clients with a valid certificate get in,
+# The ground floor: only clients with a valid certificate get in,
 # each refusal is the TLS alert that says why, and start-up problems are one
 # clear line and a non-zero exit.
 . "$(dirname "$0")/lib.sh"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The mapping engine through the running server (issue 3): every field kind of
+# The mapping engine through the running server: every field kind of
 # CONTRACT.md section 2, each operator and case flag, order, deny, disabled,
 # one-to-one before match. Each case uploads a table (PUT /api/certmap, as
 # admin) and asks /api/whoami as the `field` client, whose certificate carries

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Overload (issue 8): 100 slowloris clients and a connection flood at once,
+# Overload: 100 slowloris clients and a connection flood at once,
 # from 127.0.0.2..201 (gh_loadgen talks to 127.0.0.1 only). The admin still
 # gets an answer within a few seconds, the server does not crash, its RSS
 # stays within its fixed pools, and the slow connections are closed by the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Field provisioning (issue 4): PUT /api/certmap and every answer it can give,
+# Field provisioning: PUT /api/certmap and every answer it can give,
 # persistence across a restart, and requests served correctly while tables swap.
 . "$(dirname "$0")/lib.sh"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# No heap allocation once the server serves (issue 5): every allocation of
+# No heap allocation once the server serves: every allocation of
 # wolfSSL and civetweb comes from the fixed pools (server/pool.c), our own
 # code allocates nothing, and the C library is only asked for what does not
 # allocate (the interfaces on GET /api/status come over rtnetlink into a
