@@ -308,8 +308,17 @@ static int ca_crl_check(struct gh_conn *cn, WOLFSSL_X509_STORE_CTX *st, const un
         reject(cn, "revoked", detail);
         return GH_E_INVALID;
     }
-    if (rc != CRL_MISSING && rc != CRL_CERT_DATE_ERR)
+    if (rc == WOLFSSL_SUCCESS || rc == ASN_AFTER_DATE_E || rc == ASN_BEFORE_DATE_E)
         return 0;   /* checked and fine, or a date wolfSSL has judged already */
+    if (rc != CRL_MISSING && rc != CRL_CERT_DATE_ERR) {
+        /* no verdict (out of memory, a CRL that fails its checks): never pass */
+        char why[96];
+        tls_err_text(rc, why, sizeof why);
+        snprintf(detail, sizeof detail, "the CA %s: its revocation cannot be checked: %s",
+                 ca->subject, why);
+        reject(cn, rc == MEMORY_E ? "out-of-memory" : "revocation-unknown", detail);
+        return GH_E_INVALID;
+    }
     trust_crl_missing(&cn->anchors, cn->trust_gen, ca->issuer);
     if (cn->policy.crl == GH_CRL_REQUIRED) {
         snprintf(detail, sizeof detail, "the CA %s: crl.pem has no current CRL from its issuer",
@@ -415,7 +424,7 @@ static int on_verify(int preverify, WOLFSSL_X509_STORE_CTX *st)
          * the trust anchor; a certificate of ca.pem or a self-signed root sent
          * along is not one. This is the early refusal; tls_chain_check() counts
          * what decides. */
-        int anchor = depth > 0 && scratch && is_anchor(cn, trust_name_key(scratch->subject));
+        int anchor = depth > 0 && scratch && trust_is_anchor_cert(&cn->anchors, scratch->sha256);
         if (depth > cn->policy.max_depth && !self_signed && !anchor) {
             reject_too_deep(cn);
         } else if (scratch && !self_signed &&

@@ -216,6 +216,7 @@ static int load_anchors(struct trust_anchors *a, WOLFSSL_CERT_MANAGER *cm, int h
         if (clock_judge(id.not_before, id.not_after) == CLOCK_EXPIRED)
             gh_log(GH_LOG_WARN, "ca.pem: certificate %d (%s) has expired: the clients below it are "
                    "refused", a->n + 1, id.subject);
+        memcpy(a->sha256[a->n], id.sha256, 32);
         a->not_before[a->n] = id.not_before;
         a->not_after[a->n] = id.not_after;
         own[a->n] = ANCHOR_FINE;
@@ -229,6 +230,14 @@ static int load_anchors(struct trust_anchors *a, WOLFSSL_CERT_MANAGER *cm, int h
             own[a->n] = ANCHOR_REVOKED;
             gh_log(GH_LOG_WARN, "ca.pem: certificate %d (%s) is revoked by its issuer's CRL in "
                    "crl.pem: every client below it is refused", a->n + 1, id.subject);
+        } else if (rc != WOLFSSL_SUCCESS && rc != CRL_MISSING && rc != CRL_CERT_DATE_ERR &&
+                   rc != ASN_AFTER_DATE_E && rc != ASN_BEFORE_DATE_E) {   /* dates: anchor_dates */
+            /* no verdict (out of memory, a CRL that fails its checks): fail closed */
+            char why[96];
+            tls_err_text(rc, why, sizeof why);
+            own[a->n] = ANCHOR_UNKNOWN;
+            gh_log(GH_LOG_WARN, "ca.pem: certificate %d (%s): its revocation cannot be checked (%s): "
+                   "every client below it is refused", a->n + 1, id.subject, why);
         } else if (rc == CRL_MISSING || rc == CRL_CERT_DATE_ERR) {
             own[a->n] = required ? ANCHOR_UNKNOWN : ANCHOR_FINE;
             gh_log(required ? GH_LOG_WARN : GH_LOG_DEBUG, "ca.pem: certificate %d (%s): crl.pem has no current CRL from its "
@@ -241,9 +250,24 @@ static int load_anchors(struct trust_anchors *a, WOLFSSL_CERT_MANAGER *cm, int h
     return 0;
 }
 
+int trust_is_anchor_cert(const struct trust_anchors *a, const uint8_t sha256[32])
+{
+    for (int i = 0; i < a->n; i++)
+        if (memcmp(a->sha256[i], sha256, 32) == 0)
+            return 1;
+    return 0;
+}
+
 int trust_anchor_verdict(const struct trust_anchors *a, uint64_t subject, char *detail, size_t cap)
 {
-    int i = anchor_of(a, subject);
+    /* several certificates of ca.pem may share a name (a CA and its rekeyed
+     * successor): the path cannot tell which one it ends on, so the worst
+     * verdict among them stands */
+    int i = -1;
+    for (int k = 0; k < a->n; k++)
+        if (a->subject[k] == subject && (i < 0 || a->state[k] == ANCHOR_REVOKED ||
+                                         (a->state[k] == ANCHOR_UNKNOWN && a->state[i] == ANCHOR_FINE)))
+            i = k;
     if (i < 0 || a->state[i] == ANCHOR_FINE)
         return 0;
     const char *who = a->name[i] < a->nnames ? a->names[a->name[i]] : "a CA certificate of ca.pem";

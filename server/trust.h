@@ -26,6 +26,8 @@
 struct trust_anchors {
     int n;
     uint64_t subject[GH_MAX_TRUST_ANCHORS];   /* trust_name_key() of each subject */
+    uint8_t sha256[GH_MAX_TRUST_ANCHORS][32]; /* ... and of its DER: a CA a client sends */
+                                              /* is an anchor only when byte for byte one */
     int64_t not_before[GH_MAX_TRUST_ANCHORS]; /* ... and its validity: ca.pem loads */
     int64_t not_after[GH_MAX_TRUST_ANCHORS];  /* whatever the clock, chain_check judges */
     uint8_t state[GH_MAX_TRUST_ANCHORS];     /* fine, revoked, or unchecked with crl = required */
@@ -39,6 +41,11 @@ struct trust_anchors {
         uint8_t crl;                          /* its number in crl.pem, from 1 */
     } pending[GH_MAX_PENDING_CRLS];
 };
+
+/* Whether a CA certificate (the SHA-256 of its DER) is one of ca.pem's. A
+ * name is not enough: a rekeyed CA keeps its name, and the old certificate
+ * (revoked, say) must be checked as the client's, not taken for the anchor. */
+int trust_is_anchor_cert(const struct trust_anchors *a, const uint8_t sha256[32]);
 
 /* A subject or issuer, as certinfo renders it, as a key to compare. */
 uint64_t trust_name_key(const char *dn);

@@ -85,6 +85,12 @@ gencrl intdb int int-crl.pem
 gencrl rootdb root root-crl-clean.pem
 DB=rootdb openssl ca -config "$P/openssl.cnf" -cert "$P/root.pem" -keyfile "$P/root.key" -revoke "$P/int.pem" 2>/dev/null
 gencrl rootdb root root-crl-revokes-int.pem
+# int rekeyed: the same name, a new key and serial, valid; the root's CRL
+# above revokes only the old int
+key int2; csr int2 "/O=Chain Test/CN=Chain Test Intermediate"
+sign rootdb root int2 x_ca
+newdb int2db
+key leaf2; csr leaf2 "/O=Chain Test/CN=Len Leaf Two"; sign int2db int2 leaf2 x_leaf
 # the same name as int, another key: its CRL claims int as its issuer
 # (openssl ca orders the name as its policy says: made the same way as int's)
 key fake; csr fake "/O=Chain Test/CN=Chain Test Intermediate"
@@ -124,7 +130,7 @@ cat "$P/sub.pem" "$P/int.pem" >"$P/sub-path.pem"
 leaf_of fake fake-leaf   # under the look-alike of int (same names, another key)
 cat "$P/int.pem" "$P/int.pem" >"$P/int-twice.pem"
 for f in root.pem int.pem leaf.pem gone.pem crit.pem zero.pem big.pem int-crl.pem root-crl-clean.pem \
-         root-crl-revokes-int.pem fake-int-crl.pem noca-leaf.pem nokcs-leaf.pem sub-leaf.pem fake-leaf.pem; do
+         root-crl-revokes-int.pem fake-int-crl.pem int2.pem leaf2.pem noca-leaf.pem nokcs-leaf.pem sub-leaf.pem fake-leaf.pem; do
     [ -s "$P/$f" ] || { echo "# could not make $f"; exit 1; }
 done
 
@@ -207,6 +213,16 @@ expect "... curl, sending only its own certificate, is refused too" \
     "$(curl -sS --max-time $((10 * SLOW)) --cacert "$PKI/root.pem" --cert "$P/leaf.pem" --key "$P/leaf.key" \
         -o /dev/null -w '%{http_code}' "https://127.0.0.1:$GH_PORT/api/whoami" 2>/dev/null)" 000
 expect "... while the demo's admin is served" "$(gh_curl admin /api/whoami >/dev/null; status)" 200
+
+# The intermediate rekeyed: ca.pem = root + the new int2 (the same name as
+# the revoked int). A client sending the old int must not pass for a client
+# of int2: a CA it sends is an anchor only when byte for byte one of ca.pem.
+# (without int's own CRL: wolfSSL would check it against int2, the CA of
+# that name in ca.pem, and refuse to load it)
+setup "root.pem int2.pem" "root-crl-revokes-int.pem" optional
+expect "rekeyed intermediate: a client of the revoked old one, sending it, is refused" "$(sc leaf)" "000 -"
+expect "... with alert certificate_revoked" "$(alert)" "certificate revoked"
+expect "... a client of the new one (same name) is served" "$(sc leaf2 "$P/int2.pem")" "200 -"
 
 # ---------------------------------------------------------------- crl = required and a CA without a CRL
 setup root.pem "int-crl.pem" required
