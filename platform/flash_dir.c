@@ -581,6 +581,14 @@ static int dir_commit(struct gh_flash *f, const struct flash_file *files, int n,
     j.generation = f->generation + 1 ? f->generation + 1 : 1;
     /* From here any failure leaves work for settle(). */
     f->stale = 1;
+    /* No F~ of an earlier commit may be left (its unlink failed): a rollback
+     * of this one puts every F~ back, and would bring back that older copy. */
+    for (int i = 0; i < n; i++) {
+        dir_path(f, from, files[i].name, ASIDE);
+        rc = io->unlink(io->ctx, from);
+        if (rc < 0 && rc != -ENOENT)
+            return io_fail(err, f, files[i].name, "cannot remove an old copy set aside", rc);
+    }
     for (int i = 0; i < n; i++) {
         j.e[j.n].put = files[i].data != NULL;
         snprintf(j.e[j.n].name, sizeof j.e[j.n].name, "%s", files[i].name);

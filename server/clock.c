@@ -97,14 +97,19 @@ void clock_open(struct gh_clock *c, struct gh_flash *flash)
         gh_log(GH_LOG_DEBUG, "clock: the system clock (%s) is at or above the floor (%s): in use", a, b);
 }
 
-static void save(struct gh_clock *c)
+/* wait_ms: how long the flash may be waited for (the serve loop's tick
+ * must not keep SIGTERM waiting: 0, and the next tick tries again). */
+static void save(struct gh_clock *c, int wait_ms)
 {
     char buf[GH_CLOCK_FILE_MAX];
     struct gh_error err;
     int n = snprintf(buf, sizeof buf, "%lld %u\n", (long long)c->floor, c->uncounted + 1);
     struct flash_file f = {CLOCK_FILE, buf, (size_t)n};
     gh_error_clear(&err);
-    if (config_commit_aside(&f, 1, c->uncounted + 1, &err) != 0) {
+    int rc = config_commit_aside(&f, 1, c->uncounted + 1, wait_ms, &err);
+    if (rc == GH_E_BUSY && wait_ms == 0)
+        return;   /* a change holds the flash: the next tick tries again */
+    if (rc != 0) {
         gh_log(GH_LOG_WARN, "%s: the floor cannot be saved: %s", CLOCK_FILE, err.msg);
         c->tried = c->floor;
         return;
@@ -153,14 +158,14 @@ void clock_tick(struct gh_clock *c)
     raise_floor(c);
     int64_t last = saved_or_build(c) > c->tried ? saved_or_build(c) : c->tried;
     if (c->floor - last >= GH_CLOCK_SAVE_INTERVAL_S)
-        save(c);
+        save(c, 0);
 }
 
 void clock_close(struct gh_clock *c)
 {
     raise_floor(c);
     if (c->floor > saved_or_build(c))
-        save(c);
+        save(c, GH_CHANGE_WAIT_MS);
 }
 
 void clock_state(struct clock_state *s)

@@ -317,11 +317,11 @@ void config_set_uncounted(uint32_t n)
     pthread_mutex_unlock(&flash_lock_);
 }
 
-int config_commit_aside(const struct flash_file *files, int n, uint32_t uncounted,
+int config_commit_aside(const struct flash_file *files, int n, uint32_t uncounted, int wait_ms,
                         struct gh_error *err)
 {
     /* bounded like every other wait: at shutdown the flash stays locked */
-    if (lock_bounded(&flash_lock_, GH_CHANGE_WAIT_MS))
+    if (lock_bounded(&flash_lock_, wait_ms))
         return busy(err);
     int rc = flash_commit(flash_, files, n, err);
     if (rc == 0)

@@ -61,7 +61,7 @@ int config_commit(const struct flash_file *files, int n, uint32_t *flash_gen,
  * commits the flash has had with this one (the caller keeps that count in
  * the commit itself); config_set_uncounted() gives it at start, before
  * config_init(). */
-int config_commit_aside(const struct flash_file *files, int n, uint32_t uncounted,
+int config_commit_aside(const struct flash_file *files, int n, uint32_t uncounted, int wait_ms,
                         struct gh_error *err);
 void config_set_uncounted(uint32_t n);
 /* err->msg of GH_E_BUSY when the wait was for another change (a 409). */
