@@ -22,7 +22,7 @@ target=${1:?usage: cross.sh aarch64|armhf|firmware}
 # Stripped size budgets (bytes) of `gatehouse` in the device profile, UI
 # included: a failed check is a failed build.
 case "$target" in
-aarch64) triple=aarch64-linux-gnu deb_arch=arm64 budget=655360 ;;   # 640 KiB
+aarch64) triple=aarch64-linux-gnu deb_arch=arm64 budget=675840 ;;   # 660 KiB
 armhf) triple=arm-linux-gnueabihf deb_arch=armhf budget=532480 ;;   # 520 KiB
 firmware) triple=aarch64-linux-gnu deb_arch=arm64 budget= ;;
 *) echo "cross.sh: unknown target $target (aarch64, armhf, firmware)" >&2; exit 2 ;;

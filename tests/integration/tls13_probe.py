@@ -152,7 +152,12 @@ def decrypt(keys, body):
 def cv(port, scheme, chain_pem, key_pem):
     scheme = bytes.fromhex(scheme)
     with open(chain_pem, "rb") as f:
-        certs = x509.load_pem_x509_certificates(f.read())
+        pem = f.read()
+    # one at a time: Debian 12's python3-cryptography (38) has no
+    # load_pem_x509_certificates
+    end = b"-----END CERTIFICATE-----"
+    certs = [x509.load_pem_x509_certificate(block + end)
+             for block in pem.split(end) if b"-----BEGIN CERTIFICATE-----" in block]
     with open(key_pem, "rb") as f:
         key = serialization.load_pem_private_key(f.read(), None)
     c = Conn(port)
