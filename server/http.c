@@ -124,6 +124,13 @@ long http_read_body(struct mg_connection *mc, char *buf, size_t cap)
     size_t got = 0;
     if (want > (long long)cap)
         return -413;
+    /* A client that asked to be told before it sends (curl does for every
+     * upload) would otherwise wait a second for nothing (RFC 9110 10.1.1);
+     * a refusal above is its final answer instead. */
+    const char *expect = mg_get_header(mc, "Expect");
+    if (expect && mg_strcasecmp(expect, "100-continue") == 0 && strcmp(ri->http_version, "1.1") == 0 &&
+        mg_write(mc, "HTTP/1.1 100 Continue\r\n\r\n", 25) != 25)
+        return -400;
     for (;;) {
         /* read one byte past cap to tell "exactly cap" from "more" when the
          * length is not announced (chunked) */

@@ -42,6 +42,10 @@ gen1=$(printf '%s' "$body" | jq -r .generation)
 expect "the new table is active without a restart" "$(gh_curl viewer /api/whoami | jq -r '.role + " " + .mapping')" "operator vera"
 body=$(gh_put_table admin "$T/good.ini")
 expect "the generation counts uploads" "$(printf '%s' "$body" | jq -r .generation)" $((gen1 + 1))
+# curl -T asks "Expect: 100-continue" and waits a second unless told to go on
+gh_curl admin /api/certmap -T "$T/good.ini" -H 'Expect: 100-continue' -v >/dev/null
+expect_match "an upload that asks to be told first is told: 100 Continue, then 200" \
+    "$(grep -a '^< HTTP/' "$T/curl.err" | tr -d '\r' | paste -sd' ')" '^< HTTP/1.1 100 Continue < HTTP/1.1 200 '
 
 # the audit log has every attempt with the uploader and the generation
 audit=$(gh_curl admin /api/audit)
