@@ -48,25 +48,21 @@ endif()
 
 # ---------------------------------------------------------------- tests
 if(GH_TESTS)
-  find_path(_ghm_cmocka_inc cmocka.h)
-  find_library(_ghm_cmocka_lib cmocka)
-  if(NOT _ghm_cmocka_inc OR NOT _ghm_cmocka_lib)
-    message(FATAL_ERROR "cmocka not found: apt-get install libcmocka-dev")
-  endif()
-
   # The test PKI: the `pki` fixture of the top-level CMakeLists.txt.
   set(GH_CERTMAP_PKI "${GH_PKI}")
 
-  foreach(_t test_certmap test_certmap_load test_certinfo)
-    add_executable(${_t} ${_ghm_root}/tests/unit/${_t}.c)
-    target_include_directories(${_t} PRIVATE "${_ghm_cmocka_inc}")
-    target_link_libraries(${_t} PRIVATE gh_mapping "${_ghm_cmocka_lib}")
-    target_compile_options(${_t} PRIVATE ${GH_WARN_FLAGS})
-  endforeach()
-  add_test(NAME certmap_unit_match COMMAND test_certmap)
-  add_test(NAME certmap_unit_load COMMAND test_certmap_load)
-  add_test(NAME certmap_unit_certinfo COMMAND test_certinfo "${GH_CERTMAP_PKI}")
-  set_tests_properties(certmap_unit_certinfo PROPERTIES FIXTURES_REQUIRED pki)
+  if(GH_UNIT_TESTS)
+    foreach(_t test_certmap test_certmap_load test_certinfo)
+      add_executable(${_t} ${_ghm_root}/tests/unit/${_t}.c)
+      target_include_directories(${_t} PRIVATE "${GH_CMOCKA_INCLUDE}")
+      target_link_libraries(${_t} PRIVATE gh_mapping "${GH_CMOCKA_LIB}")
+      target_compile_options(${_t} PRIVATE ${GH_WARN_FLAGS})
+    endforeach()
+    add_test(NAME certmap_unit_match COMMAND test_certmap)
+    add_test(NAME certmap_unit_load COMMAND test_certmap_load)
+    add_test(NAME certmap_unit_certinfo COMMAND test_certinfo "${GH_CERTMAP_PKI}")
+    set_tests_properties(certmap_unit_certinfo PROPERTIES FIXTURES_REQUIRED pki)
+  endif()
 
   add_test(NAME certmap_fuzz_replay_load
     COMMAND fuzz_certmap_load "${_ghm_root}/tests/fuzz/corpus/certmap_load"

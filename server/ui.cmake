@@ -147,11 +147,7 @@ set_source_files_properties(api_status.c "${CMAKE_SOURCE_DIR}/platform/board_lin
   PROPERTIES COMPILE_DEFINITIONS "GATEHOUSE_VERSION=\"${GATEHOUSE_VERSION}\"")
 
 # ---- unit tests of the settings and board code (cmocka) ----
-find_path(GH_CMOCKA_INCLUDE cmocka.h)
-find_library(GH_CMOCKA_LIB cmocka)
-if(DEFINED GH_TESTS AND NOT GH_TESTS)
-  # no tests wanted
-elseif(GH_CMOCKA_INCLUDE AND GH_CMOCKA_LIB)
+if(GH_TESTS AND GH_UNIT_TESTS)   # cmocka: the top-level CMakeLists.txt
   set(_gh_unit "${CMAKE_SOURCE_DIR}/tests/unit")
   add_executable(test_devsettings "${_gh_unit}/test_devsettings.c" devsettings.c)
   add_executable(test_board "${_gh_unit}/test_board.c"
@@ -169,6 +165,4 @@ elseif(GH_CMOCKA_INCLUDE AND GH_CMOCKA_LIB)
   target_compile_options(test_gunzip PRIVATE ${GH_WARN_FLAGS})
   target_link_libraries(test_gunzip PRIVATE gh_base gh_flash "${GH_CMOCKA_LIB}")
   add_test(NAME test_gunzip COMMAND test_gunzip)
-else()
-  message(STATUS "cmocka not found: settings and board unit tests not built")
 endif()

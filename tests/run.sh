@@ -23,8 +23,8 @@ run() {   # NAME BUILD_DIR CMAKE_ARGS...: configure, build, ctest
     fi
 }
 
-run host build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGH_TESTS=ON
-run asan-ubsan build-asan -DCMAKE_BUILD_TYPE=Debug -DGH_SANITIZE=ON -DGH_TESTS=ON
+run host build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGH_TESTS=ON -DGH_REQUIRE_CMOCKA=ON
+run asan-ubsan build-asan -DCMAKE_BUILD_TYPE=Debug -DGH_SANITIZE=ON -DGH_TESTS=ON -DGH_REQUIRE_CMOCKA=ON
 
 # ---- ARM: cross builds with their tests under qemu-user, and the
 # firmware image booted under qemu-system (toolchain/cross.sh, firmware/README.md)

@@ -65,7 +65,7 @@ echo "=== $target: configure and build ($dir)"
 # shellcheck disable=SC2086
 cmake -S "$src" -B "$dir" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$here/$triple.cmake" \
     -DGH_TARGET_EXTRA_ROOT="$dir/target-root" \
-    -DCMAKE_BUILD_TYPE=MinSizeRel -DGH_RELEASE_SMALL=ON -DGH_TESTS=ON \
+    -DCMAKE_BUILD_TYPE=MinSizeRel -DGH_RELEASE_SMALL=ON -DGH_TESTS=ON -DGH_REQUIRE_CMOCKA=ON \
     ${GH_CROSS_CMAKE_ARGS:-} >"$dir.configure.log" 2>&1 ||
     { cat "$dir.configure.log"; exit 1; }
 cmake --build "$dir" -j2 >"$dir/build.log" 2>&1 || { tail -50 "$dir/build.log"; exit 1; }
