@@ -55,16 +55,12 @@ static void check_and_commit(struct gh_request *rq, const char *body, size_t n, 
     struct flash_file f = {"certmap.ini", body, n};
     gh_error_clear(&o->err);
     int rc = config_commit(&f, 1, &o->flash_gen, &o->err);
-    o->status = rc == 0 ? 200 : rc != GH_E_BUSY ? 500
-              : strcmp(o->err.msg, CONFIG_ANOTHER_CHANGE) == 0 ? 409 : 503;
+    o->status = config_commit_status(rc, &o->err);
 }
 
 static int busy(struct gh_request *rq, uint32_t gen, int status, const char *msg)
 {
-    char detail[600];
-    snprintf(detail, sizeof detail, "refused: %s", msg);
-    routes_audit_provision_why(rq, "certmap", status, "busy", gen, detail);
-    return http_error(rq->mc, status, 1, NULL, msg, status == 503 ? "Retry-After: 1\r\n" : NULL, 0);
+    return routes_refuse_busy(rq, "certmap", gen, status, msg);
 }
 
 int api_certmap_put(struct gh_request *rq)

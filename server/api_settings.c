@@ -104,16 +104,12 @@ static void apply_locked(const char *body, size_t n, struct outcome *o)
     struct flash_file f = {SETTINGS_FILE, file, len};
     int rc = config_commit(&f, 1, &o->gen, &o->err);
     o->commit_failed = rc != 0 && rc != GH_E_BUSY;
-    o->status = rc == 0 ? 200 : rc != GH_E_BUSY ? 500
-              : strcmp(o->err.msg, CONFIG_ANOTHER_CHANGE) == 0 ? 409 : 503;
+    o->status = config_commit_status(rc, &o->err);
 }
 
 static int busy(struct gh_request *rq, uint32_t gen, int status, const char *msg)
 {
-    char detail[600];
-    snprintf(detail, sizeof detail, "refused: %s", msg);
-    routes_audit_provision_why(rq, "settings", status, "busy", gen, detail);
-    return http_error(rq->mc, status, 1, NULL, msg, status == 503 ? "Retry-After: 1\r\n" : NULL, 0);
+    return routes_refuse_busy(rq, "settings", gen, status, msg);
 }
 
 int api_settings_put(struct gh_request *rq)

@@ -310,6 +310,15 @@ int config_commit(const struct flash_file *files, int n, uint32_t *flash_gen, st
     return rc;
 }
 
+int config_commit_status(int rc, const struct gh_error *err)
+{
+    if (rc == 0)
+        return 200;
+    if (rc != GH_E_BUSY)
+        return 500;
+    return strcmp(err->msg, CONFIG_ANOTHER_CHANGE) == 0 ? 409 : 503;
+}
+
 void config_set_uncounted(uint32_t n)
 {
     pthread_mutex_lock(&flash_lock_);

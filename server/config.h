@@ -67,6 +67,10 @@ void config_set_uncounted(uint32_t n);
 /* err->msg of GH_E_BUSY when the wait was for another change (a 409). */
 #define CONFIG_ANOTHER_CHANGE "another change is being committed"
 
+/* The HTTP answer to config_commit()'s rc: 200, 409 (another change), 503
+ * (requests still on the configuration before) or 500. */
+int config_commit_status(int rc, const struct gh_error *err);
+
 /* pthread_mutex_lock() for at most wait_ms, on the monotonic clock; 0 or -1. */
 int config_lock_bounded(pthread_mutex_t *m, int wait_ms);
 

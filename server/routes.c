@@ -139,6 +139,15 @@ void routes_audit_provision_why(struct gh_request *rq, const char *what, int sta
     rq->audited = 1;
 }
 
+int routes_refuse_busy(struct gh_request *rq, const char *what, uint32_t gen, int status,
+                       const char *msg)
+{
+    char detail[600];
+    snprintf(detail, sizeof detail, "refused: %s", msg);
+    routes_audit_provision_why(rq, what, status, "busy", gen, detail);
+    return http_error(rq->mc, status, 1, NULL, msg, status == 503 ? "Retry-After: 1\r\n" : NULL, 0);
+}
+
 uint32_t routes_drop_config(struct gh_request *rq)
 {
     uint32_t gen = rq->cfg->flash_generation;

@@ -18,6 +18,12 @@ void routes_audit_provision(struct gh_request *rq, const char *what, int status,
 void routes_audit_provision_why(struct gh_request *rq, const char *what, int status,
                                 const char *reason, uint32_t gen, const char *detail);
 
+/* A change refused because another is being committed (409) or requests
+ * still hold the configuration before (503, Retry-After): audited
+ * ("busy") and answered. Returns the status. */
+int routes_refuse_busy(struct gh_request *rq, const char *what, uint32_t gen, int status,
+                       const char *msg);
+
 /* A handler that will wait (a request body, a commit) gives its generation
  * back first; rq->cfg is NULL after. Returns its flash generation. */
 uint32_t routes_drop_config(struct gh_request *rq);
